@@ -1,0 +1,82 @@
+package dev.berth.bootstrap;
+
+import static java.util.Objects.requireNonNull;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import dev.berth.config.ConfigProblems;
+import dev.berth.config.ConfigSources;
+import dev.berth.config.ConfigValidationException;
+import dev.berth.config.RecordBinder;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The daemon's configuration as loaded from its three layers: the user's file and command-line
+ * overrides, then defaults that depend on the user running the daemon, then every reference.conf on
+ * the class path.
+ *
+ * @param user      the user's file and overrides only: what the kernel is given
+ * @param reference the class path's reference.conf files, with the user-dependent defaults on top
+ * @param effective all layers merged and resolved
+ * @param daemon    the top level, bound strictly
+ */
+record Settings(Config user, Config reference, Config effective, DaemonConfig daemon) {
+
+    static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error");
+
+    Settings {
+        requireNonNull(user, "user is null");
+        requireNonNull(reference, "reference is null");
+        requireNonNull(effective, "effective is null");
+        requireNonNull(daemon, "daemon is null");
+    }
+
+    /**
+     * Loads and binds the configuration.
+     *
+     * @throws ConfigValidationException carrying every problem found, each with file and line
+     */
+    static Settings load(Optional<Path> file, Map<String, String> overrides, Host host, ClassLoader loader) {
+        Config user = ConfigSources.user(file, overrides);
+        Config reference = host.computedDefaults().withFallback(ConfigSources.references(loader));
+        Config effective = ConfigSources.effective(user, reference);
+        ConfigProblems problems = new ConfigProblems();
+        DaemonConfig daemon = RecordBinder.bind(effective, "", DaemonConfig.class, problems);
+        if (daemon != null) {
+            check(effective, daemon, problems);
+        }
+        problems.throwIfAny();
+        return new Settings(user, reference, effective, daemon);
+    }
+
+    /** What the record's types cannot say. */
+    private static void check(Config effective, DaemonConfig daemon, ConfigProblems problems) {
+        if (!LOG_LEVELS.contains(daemon.logLevel())) {
+            problems.add(origin(effective, "log-level"), "log-level",
+                    "unknown level '" + daemon.logLevel() + "': expected one of trace, debug, info, warn, error");
+        }
+        requireAbsolute(effective, "root", daemon.root(), problems);
+        requireAbsolute(effective, "state", daemon.state(), problems);
+        requireAbsolute(effective, "grpc.address", Path.of(daemon.grpc().address()), problems);
+        for (Path dir : daemon.pluginDirs()) {
+            requireAbsolute(effective, "plugin-dirs", dir, problems);
+        }
+    }
+
+    private static void requireAbsolute(Config effective, String key, Path path, ConfigProblems problems) {
+        if (!path.isAbsolute()) {
+            problems.add(origin(effective, key), key, "'" + path + "' is not an absolute path");
+        }
+    }
+
+    private static com.typesafe.config.ConfigOrigin origin(Config config, String key) {
+        try {
+            return config.getValue(key).origin();
+        } catch (ConfigException e) {
+            return config.origin();
+        }
+    }
+}
