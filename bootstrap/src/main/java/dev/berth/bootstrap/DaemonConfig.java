@@ -25,7 +25,7 @@ public record DaemonConfig(
         Path state,
         Grpc grpc,
         Ttrpc ttrpc,
-        String logLevel,
+        LogLevel logLevel,
         List<Path> pluginDirs,
         List<String> disabledPlugins,
         List<String> requiredPlugins,
@@ -43,14 +43,17 @@ public record DaemonConfig(
         requiredPlugins = List.copyOf(requiredPlugins);
     }
 
+    /** Levels of the daemon's log, from the most to the least verbose. */
+    public enum LogLevel { TRACE, DEBUG, INFO, WARN, ERROR }
+
     /**
      * @param address            the unix socket the gRPC API is served on
      * @param uid                owner given to the socket, or -1 to keep the daemon's
      * @param gid                group given to the socket, or -1 to keep the daemon's
-     * @param maxRecvMessageSize largest request accepted, in bytes
-     * @param maxSendMessageSize largest response sent, in bytes
+     * @param maxRecvMessageSize largest request accepted, in bytes (at most 2 GiB - 1)
+     * @param maxSendMessageSize largest response sent, in bytes (at most 2 GiB - 1)
      */
-    public record Grpc(String address, int uid, int gid, int maxRecvMessageSize, int maxSendMessageSize) {
+    public record Grpc(String address, int uid, int gid, long maxRecvMessageSize, long maxSendMessageSize) {
         public Grpc {
             requireNonNull(address, "address is null");
         }

@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The user the daemon runs as and the environment it was given: what the defaults of {@code root} and
@@ -52,9 +53,9 @@ record Host(int uid, Path home, Map<String, String> env) {
                 "defaults for uid " + uid);
     }
 
-    private java.util.Optional<Path> xdg(String variable) {
+    private Optional<Path> xdg(String variable) {
         // the XDG base directory spec: a relative or empty value is to be ignored
-        return java.util.Optional.ofNullable(env.get(variable))
+        return Optional.ofNullable(env.get(variable))
                 .filter(value -> !value.isEmpty())
                 .map(Path::of)
                 .filter(Path::isAbsolute);

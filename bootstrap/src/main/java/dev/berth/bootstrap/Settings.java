@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigOrigin;
 import dev.berth.config.ConfigProblems;
 import dev.berth.config.ConfigSources;
 import dev.berth.config.ConfigValidationException;
@@ -11,7 +12,6 @@ import dev.berth.config.RecordBinder;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The daemon's configuration as loaded from its three layers: the user's file and command-line
@@ -24,8 +24,6 @@ import java.util.Set;
  * @param daemon    the top level, bound strictly
  */
 record Settings(Config user, Config reference, Config effective, DaemonConfig daemon) {
-
-    static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error");
 
     Settings {
         requireNonNull(user, "user is null");
@@ -40,7 +38,15 @@ record Settings(Config user, Config reference, Config effective, DaemonConfig da
      * @throws ConfigValidationException carrying every problem found, each with file and line
      */
     static Settings load(Optional<Path> file, Map<String, String> overrides, Host host, ClassLoader loader) {
-        Config user = ConfigSources.user(file, overrides);
+        return load(ConfigSources.user(file, overrides), host, loader);
+    }
+
+    /**
+     * Binds an already parsed user config on top of the defaults.
+     *
+     * @throws ConfigValidationException carrying every problem found, each with file and line
+     */
+    static Settings load(Config user, Host host, ClassLoader loader) {
         Config reference = host.computedDefaults().withFallback(ConfigSources.references(loader));
         Config effective = ConfigSources.effective(user, reference);
         ConfigProblems problems = new ConfigProblems();
@@ -54,15 +60,20 @@ record Settings(Config user, Config reference, Config effective, DaemonConfig da
 
     /** What the record's types cannot say. */
     private static void check(Config effective, DaemonConfig daemon, ConfigProblems problems) {
-        if (!LOG_LEVELS.contains(daemon.logLevel())) {
-            problems.add(origin(effective, "log-level"), "log-level",
-                    "unknown level '" + daemon.logLevel() + "': expected one of trace, debug, info, warn, error");
-        }
+        requireMessageSize(effective, "grpc.max-recv-message-size", daemon.grpc().maxRecvMessageSize(), problems);
+        requireMessageSize(effective, "grpc.max-send-message-size", daemon.grpc().maxSendMessageSize(), problems);
         requireAbsolute(effective, "root", daemon.root(), problems);
         requireAbsolute(effective, "state", daemon.state(), problems);
         requireAbsolute(effective, "grpc.address", Path.of(daemon.grpc().address()), problems);
         for (Path dir : daemon.pluginDirs()) {
             requireAbsolute(effective, "plugin-dirs", dir, problems);
+        }
+    }
+
+    /** gRPC counts message sizes in an int. */
+    private static void requireMessageSize(Config effective, String key, long size, ConfigProblems problems) {
+        if (size < 1 || size > Integer.MAX_VALUE) {
+            problems.add(origin(effective, key), key, size + " is out of range: expected 1 byte to 2 GiB - 1");
         }
     }
 
@@ -72,7 +83,7 @@ record Settings(Config user, Config reference, Config effective, DaemonConfig da
         }
     }
 
-    private static com.typesafe.config.ConfigOrigin origin(Config config, String key) {
+    private static ConfigOrigin origin(Config config, String key) {
         try {
             return config.getValue(key).origin();
         } catch (ConfigException e) {

@@ -2,7 +2,6 @@ package dev.berth.config;
 
 import com.typesafe.config.Config;
 import java.lang.reflect.Constructor;
-import java.lang.reflect.Method;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
@@ -116,7 +115,7 @@ sealed interface ConfigShape {
         }
     }
 
-    record Component(String name, String key, ConfigShape shape, Method accessor) {}
+    record Component(String key, ConfigShape shape) {}
 
     static RecordShape ofRecord(Class<? extends Record> type) {
         return ofRecord(type, new HashSet<>());
@@ -129,17 +128,15 @@ sealed interface ConfigShape {
         List<Component> components = new ArrayList<>();
         for (RecordComponent component : type.getRecordComponents()) {
             String where = type.getName() + "." + component.getName();
-            Method accessor = component.getAccessor();
-            // Records declared in tests or plugins are often not public; the binder runs outside any named module.
-            accessor.setAccessible(true);
-            components.add(new Component(component.getName(), RecordBinder.keyName(component.getName()),
-                    of(component.getGenericType(), where, enclosing), accessor));
+            components.add(new Component(RecordBinder.keyName(component.getName()),
+                    of(component.getGenericType(), where, enclosing)));
         }
         enclosing.remove(type);
         Class<?>[] parameterTypes = Arrays.stream(type.getRecordComponents()).map(RecordComponent::getType)
                 .toArray(Class<?>[]::new);
         try {
             Constructor<?> constructor = type.getDeclaredConstructor(parameterTypes);
+            // Records declared in tests or plugins are often not public; plugins run outside any named module.
             constructor.setAccessible(true);
             return new RecordShape(type, List.copyOf(components), constructor);
         } catch (NoSuchMethodException e) {

@@ -127,14 +127,14 @@ public final class RecordBinder {
 
     /** Returns the bound value, or null after adding at least one problem. */
     private static Object bindValue(ConfigValue value, String path, ConfigShape shape, ConfigProblems problems) {
-        if (shape instanceof OptionalShape(ConfigShape inner)) {
-            if (value.valueType() == ConfigValueType.NULL) {
-                return Optional.empty();
-            }
-            Object bound = bindValue(value, path, inner, problems);
-            return bound == null ? null : Optional.of(bound);
-        }
         return switch (shape) {
+            case OptionalShape(ConfigShape inner) -> {
+                if (value.valueType() == ConfigValueType.NULL) {
+                    yield Optional.empty();
+                }
+                Object bound = bindValue(value, path, inner, problems);
+                yield bound == null ? null : Optional.of(bound);
+            }
             case Scalar scalar -> bindScalar(value, path, scalar, problems);
             case EnumShape enumShape -> {
                 Optional<Enum<?>> constant = value.valueType() == ConfigValueType.STRING
@@ -181,7 +181,6 @@ public final class RecordBinder {
                 }
                 yield bindRecord(object, path, record, problems);
             }
-            case OptionalShape optional -> throw new AssertionError("handled above");
         };
     }
 

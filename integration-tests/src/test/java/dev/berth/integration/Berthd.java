@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -35,18 +36,22 @@ final class Berthd implements AutoCloseable {
 
     /** A daemon on a fresh directory, listening on {@code <dir>/berthd.sock}. */
     Berthd() {
-        this(null);
+        this(Optional.empty());
     }
 
-    /** A daemon on a fresh directory, listening on {@code socket} (its own one if null). */
-    Berthd(Path socket) {
+    /** A daemon on a fresh directory that is to listen on {@code socket}, e.g. another daemon's. */
+    static Berthd onSocket(Path socket) {
+        return new Berthd(Optional.of(socket));
+    }
+
+    private Berthd(Optional<Path> socket) {
         try {
             this.dir = Files.createTempDirectory(Path.of("/tmp"), "berth-it-");
             this.plugins = Files.createDirectory(dir.resolve("plugins"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.socket = socket == null ? dir.resolve("berthd.sock") : socket;
+        this.socket = socket.orElse(dir.resolve("berthd.sock"));
         this.config = dir.resolve("berthd.conf");
         this.stdout = dir.resolve("stdout.log");
         this.stderr = dir.resolve("stderr.log");

@@ -111,7 +111,7 @@ public final class Kernel implements AutoCloseable {
         }
         List<PluginNode> admitted = admit(found);
         bindConfig(admitted, true);
-        nodes.addAll(Resolver.resolve(providers(), admitted));
+        nodes.addAll(Resolver.resolve(providersWith(admitted), admitted));
     }
 
     private static List<Path> jarsIn(List<Path> dirs) {
@@ -173,6 +173,11 @@ public final class Kernel implements AutoCloseable {
         return nodes.stream().filter(node -> !duplicates.contains(node)).toList();
     }
 
+    /** The plugins that may satisfy dependencies once {@code admitted} joins the kernel. */
+    private List<PluginNode> providersWith(List<PluginNode> admitted) {
+        return Stream.concat(nodes.stream(), admitted.stream()).filter(node -> !duplicates.contains(node)).toList();
+    }
+
     /** Binds each plugin's section strictly; a plugin whose config is invalid fails with the reason. */
     private void bindConfig(List<PluginNode> admitted, boolean checkSections) {
         Config effective;
@@ -207,7 +212,14 @@ public final class Kernel implements AutoCloseable {
                     ? effective
                     : effective.withValue(path, ConfigValueFactory.fromMap(Map.of()));
             ConfigProblems problems = new ConfigProblems();
-            Record config = RecordBinder.bind(source, path, registration.configType(), problems);
+            Record config;
+            try {
+                config = RecordBinder.bind(source, path, registration.configType(), problems);
+            } catch (IllegalArgumentException e) {
+                // the plugin's config record itself is unusable: the author's mistake, not the user's
+                node.fail("config record " + registration.configType().getName() + " cannot be bound: " + e.getMessage());
+                continue;
+            }
             if (!problems.isEmpty() || config == null) {
                 configProblems.addAll(problems.list());
                 node.fail("invalid config: " + problems.list().stream()
@@ -373,9 +385,7 @@ public final class Kernel implements AutoCloseable {
             }
             List<PluginNode> admitted = admit(open(path));
             bindConfig(admitted, false);
-            List<PluginNode> ordered = Resolver.resolve(
-                    Stream.concat(providers().stream(), admitted.stream().filter(n -> !duplicates.contains(n))).toList(),
-                    admitted);
+            List<PluginNode> ordered = Resolver.resolve(providersWith(admitted), admitted);
             nodes.addAll(ordered);
             for (PluginNode node : ordered) {
                 initialise(node, events);

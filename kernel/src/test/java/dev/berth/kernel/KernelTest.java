@@ -145,7 +145,7 @@ class KernelTest {
                         "Registration.builder(BASE, \"b1\").init(ctx -> thing(ctx, \"b1\"))",
                         "Registration.builder(BASE, \"b2\").init(ctx -> thing(ctx, \"b2\"))",
                         "Registration.builder(T, \"fine\").init(ctx -> thing(ctx, \"fine\"))"),
-                jar("again", "Registration.builder(T, \"fine\").init(ctx -> thing(ctx, \"fine-again\"))"));
+                jar("twin", "Registration.builder(T, \"fine\").init(ctx -> thing(ctx, \"fine-again\"))"));
         Kernel kernel = kernel(dir);
         kernel.start();
         assertError(kernel, "io.test.thing.v1.lonely", "missing dependency: requires io.test.thing.v1.nope");

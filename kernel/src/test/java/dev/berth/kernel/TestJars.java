@@ -62,9 +62,9 @@ final class TestJars {
 
     Path build(Path dir) {
         try {
+            Files.createDirectories(dir);
             Path classes = Files.createTempDirectory(dir, "classes");
             compile(classes);
-            Files.createDirectories(dir);
             Path jar = dir.resolve(pluginId + ".jar");
             Manifest manifest = new Manifest();
             Attributes main = manifest.getMainAttributes();

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Cold start and idle memory of berthd next to containerd, measured in the same run on the same
+# machine so that the ratio means something even where the absolute figures do not.
+#
+#   cold start: from exec to the first `ctr --address A version` that succeeds (median of N runs)
+#   idle RSS:   VmRSS of the daemon 3 s after it first answered
+#
+# Usage: bench/startup.sh [-n RUNS]
+# Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH).
+# Needs root (containerd does) and a built berthd distribution.
+set -euo pipefail
+
+runs=5
+while getopts "n:h" opt; do
+  case $opt in
+    n) runs=$OPTARG ;;
+    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  esac
+done
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "runs must be a positive number, got '$runs'" >&2; exit 2; }
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+berthd=${BERTHD:-$repo/bin/berthd}
+containerd=${CONTAINERD:-$(command -v containerd || true)}
+ctr=${CTR:-$(command -v ctr || true)}
+for tool in "$berthd" "$containerd" "$ctr"; do
+  [[ -n $tool && -x $tool ]] || { echo "missing executable: '${tool}' (containerd and ctr: Debian package containerd)" >&2; exit 1; }
+done
+[[ $(id -u) -eq 0 ]] || { echo "containerd needs root" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/berth-bench-XXXXXX)
+daemon_pid=""
+
+stop_daemon() {
+  [[ -n $daemon_pid ]] || return 0
+  kill -TERM "$daemon_pid" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "$daemon_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$daemon_pid" 2>/dev/null || true
+  wait "$daemon_pid" 2>/dev/null || true
+  daemon_pid=""
+}
+
+cleanup() {
+  stop_daemon
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_ms() {
+  local ns
+  ns=$(date +%s%N)
+  echo $((ns / 1000000))
+}
+
+# Starts one daemon of kind $1 in run dir $2 and waits until it answers; sets daemon_pid, and
+# elapsed_ms to the milliseconds from exec to the first successful `ctr version`.
+start_daemon() {
+  local kind=$1 dir=$2 sock=$2/d.sock start
+  mkdir -p "$dir"
+  start=$(now_ms)
+  case $kind in
+    containerd)
+      "$containerd" --config "$work/containerd.toml" --root "$dir/root" --state "$dir/state" --address "$sock" \
+        >"$dir/stdout.log" 2>"$dir/stderr.log" &
+      ;;
+    berthd)
+      # With its built-ins only (no plugin dir) and its own ttrpc socket.
+      printf 'plugin-dirs = []\nttrpc { address = "%s" }\n' "$sock.ttrpc" >"$dir/berthd.conf"
+      # bin/berthd execs java, so $! is the JVM itself.
+      "$berthd" --config "$dir/berthd.conf" --root "$dir/root" --state "$dir/state" --address "$sock" "${extra_args[@]}" \
+        >"$dir/stdout.log" 2>"$dir/stderr.log" &
+      ;;
+  esac
+  daemon_pid=$!
+  # Polled without pause: each ctr call already takes a few milliseconds.
+  until "$ctr" --address "$sock" version >/dev/null 2>&1; do
+    if ! kill -0 "$daemon_pid" 2>/dev/null; then
+      echo "$kind exited before serving; its log:" >&2
+      cat "$dir/stderr.log" >&2
+      exit 1
+    fi
+    if (($(now_ms) - start > 120000)); then
+      echo "$kind did not answer within 120 s; its log:" >&2
+      cat "$dir/stderr.log" >&2
+      exit 1
+    fi
+  done
+  elapsed_ms=$(($(now_ms) - start))
+}
+
+rss_kib() {
+  awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+median() {
+  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'
+}
+
+# containerd reads /etc/containerd/config.toml unless told otherwise; an empty v2 config keeps its
+# shipped defaults (every built-in plugin, CRI included), which is what its users run.
+echo 'version = 2' >"$work/containerd.toml"
+extra_args=()
+
+# One untimed start of each warms the page cache (and makes bin/berthd build a missing distribution),
+# so that every timed run starts from the same state.
+declare -A runs_ms median_ms rss_kib_of
+for kind in containerd berthd; do
+  start_daemon "$kind" "$work/warmup-$kind"
+  stop_daemon
+  times=()
+  for i in $(seq "$runs"); do
+    start_daemon "$kind" "$work/$kind-$i"
+    times+=("$elapsed_ms")
+    if ((i == runs)); then
+      sleep 3
+      rss_kib_of[$kind]=$(rss_kib "$daemon_pid")
+    fi
+    stop_daemon
+  done
+  runs_ms[$kind]="${times[*]}"
+  median_ms[$kind]=$(median "${times[@]}")
+done
+
+# Where berthd's start goes, if it logs phase timings (at debug level): one more run, untimed.
+extra_args=(--log-level debug)
+start_daemon berthd "$work/berthd-debug"
+stop_daemon
+phases=$(grep -iE '[0-9]+(\.[0-9]+)? ?ms\b|phase|took|elapsed' "$work/berthd-debug/stderr.log" || true)
+
+mib() {
+  awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'
+}
+
+echo "host: $(nproc) CPUs, $(uname -sr); $("$containerd" --version | awk '{ print $1, $3 }'); berthd $("$berthd" --version | head -1)"
+echo "runs: $runs per daemon after one warm-up start (file cache warm, process cold)"
+echo
+printf '%-22s %14s %14s %18s\n' "" containerd berthd berthd/containerd
+printf '%-22s %14s %14s %18s\n' "cold start (median)" "${median_ms[containerd]} ms" "${median_ms[berthd]} ms" \
+  "$(ratio "${median_ms[berthd]}" "${median_ms[containerd]}")"
+printf '%-22s %14s %14s %18s\n' "idle RSS" "$(mib "${rss_kib_of[containerd]}")" "$(mib "${rss_kib_of[berthd]}")" \
+  "$(ratio "${rss_kib_of[berthd]}" "${rss_kib_of[containerd]}")"
+echo
+echo "start times (ms): containerd ${runs_ms[containerd]}; berthd ${runs_ms[berthd]}"
+echo
+if [[ -n $phases ]]; then
+  echo "berthd start phases (from its debug log):"
+  sed 's/^/  /' <<<"$phases"
+else
+  echo "berthd start phases: none logged (looked for timings in its debug log)"
+fi

@@ -1,0 +1,199 @@
+package dev.berth.bootstrap;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.MessageLite;
+import dev.berth.api.GrpcServices;
+import dev.berth.kernel.KernelListener;
+import dev.berth.plugin.PluginInfo;
+import io.grpc.BindableService;
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
+import io.grpc.util.MutableHandlerRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC server on the daemon's unix socket. Services present at start are bound directly; services of
+ * plugins that start later (a hot-loaded jar) are added to a fallback registry as the kernel reports
+ * them, and removed before their plugin closes.
+ */
+final class GrpcServer implements KernelListener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
+
+    private final Path socket;
+    private final Server server;
+    private final EventLoopGroup eventLoops;
+    private final ExecutorService requests;
+    private final MutableHandlerRegistry registry;
+    private final Set<String> builtIn;
+    private final ServerInterceptor sizeLimit;
+    private final Map<String, ServerServiceDefinition> added = new ConcurrentHashMap<>();
+
+    private GrpcServer(Path socket, Server server, EventLoopGroup eventLoops, ExecutorService requests,
+            MutableHandlerRegistry registry, ServerInterceptor sizeLimit) {
+        this.socket = socket;
+        this.server = server;
+        this.eventLoops = eventLoops;
+        this.requests = requests;
+        this.registry = registry;
+        this.sizeLimit = sizeLimit;
+        this.builtIn = server.getImmutableServices().stream()
+                .map(service -> service.getServiceDescriptor().getName())
+                .collect(Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * Claims the socket (see {@link UnixSocket#claim}), binds it with {@code services} and restricts it to
+     * mode 0660.
+     */
+    static GrpcServer start(DaemonConfig.Grpc config, Collection<BindableService> services) throws IOException {
+        requireNonNull(config, "config is null");
+        Path socket = Path.of(config.address());
+        UnixSocket.claim(socket);
+        // Netty's event loops only move bytes; every call runs on its own virtual thread, so a small
+        // fixed number of loops serves any load a local socket sees.
+        EventLoopGroup eventLoops = new MultiThreadIoEventLoopGroup(
+                Math.min(2, Runtime.getRuntime().availableProcessors()),
+                new DefaultThreadFactory("grpc-io", true),
+                EpollIoHandler.newFactory());
+        ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("grpc-", 0).factory());
+        MutableHandlerRegistry registry = new MutableHandlerRegistry();
+        ServerInterceptor sizeLimit = new MaxResponseSize(Math.toIntExact(config.maxSendMessageSize()));
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                .channelType(EpollServerDomainSocketChannel.class)
+                .bossEventLoopGroup(eventLoops)
+                .workerEventLoopGroup(eventLoops)
+                .executor(requests)
+                .maxInboundMessageSize(Math.toIntExact(config.maxRecvMessageSize()))
+                // Go clients may ping idle connections; do not answer them with GOAWAY
+                .permitKeepAliveTime(5, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .fallbackHandlerRegistry(registry);
+        for (BindableService service : services) {
+            builder.addService(ServerInterceptors.intercept(service, sizeLimit));
+        }
+        Server server;
+        try {
+            server = builder.build().start();
+            UnixSocket.restrict(socket, config.uid(), config.gid());
+        } catch (IOException | RuntimeException e) {
+            eventLoops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            requests.shutdownNow();
+            Files.deleteIfExists(socket);
+            throw e;
+        }
+        return new GrpcServer(socket, server, eventLoops, requests, registry, sizeLimit);
+    }
+
+    Path socket() {
+        return socket;
+    }
+
+    /** Every service served: the built-in ones, then those of plugins loaded later. */
+    List<ServerServiceDefinition> services() {
+        return Stream.concat(server.getImmutableServices().stream(), registry.getServices().stream())
+                .toList();
+    }
+
+    @Override
+    public void started(PluginInfo plugin, Object instance) {
+        if (!plugin.type().equals(GrpcServices.TYPE.uri()) || !(instance instanceof BindableService service)) {
+            return;
+        }
+        ServerServiceDefinition definition = ServerInterceptors.intercept(service.bindService(), sizeLimit);
+        String name = definition.getServiceDescriptor().getName();
+        if (builtIn.contains(name)) {
+            log.warn("{} serves {}, which a built-in plugin already serves; its calls go to the built-in", plugin.uri(), name);
+        }
+        added.put(plugin.uri(), definition);
+        registry.addService(definition);
+        log.info("serving {} from {}", name, plugin.uri());
+    }
+
+    @Override
+    public void stopping(PluginInfo plugin, Object instance) {
+        ServerServiceDefinition definition = added.remove(plugin.uri());
+        if (definition != null) {
+            registry.removeService(definition);
+            log.info("stopped serving {} from {}", definition.getServiceDescriptor().getName(), plugin.uri());
+        }
+    }
+
+    /** Stops accepting calls, lets running ones finish within {@code grace}, then removes the socket. */
+    void stop(Duration grace) {
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("calls still running after {} s; cancelling them", grace.toSeconds());
+                server.shutdownNow();
+                server.awaitTermination(1, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        requests.shutdownNow();
+        eventLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            log.warn("cannot remove {}: {}", socket, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ofSeconds(5));
+    }
+
+    /**
+     * Enforces {@code grpc.max-send-message-size}: grpc-java limits only what a server receives. The size
+     * of a protobuf message is computed once and memoised, and the marshaller needs it anyway.
+     */
+    private record MaxResponseSize(int limit) implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+            return next.startCall(new SimpleForwardingServerCall<>(call) {
+                @Override
+                public void sendMessage(R message) {
+                    if (message instanceof MessageLite proto && proto.getSerializedSize() > limit) {
+                        throw Status.RESOURCE_EXHAUSTED
+                                .withDescription("response of " + proto.getSerializedSize()
+                                        + " bytes exceeds grpc.max-send-message-size (" + limit + ")")
+                                .asRuntimeException();
+                    }
+                    super.sendMessage(message);
+                }
+            }, headers);
+        }
+    }
+}
