@@ -457,6 +457,12 @@ public final class Kernel implements AutoCloseable {
         log.info("unloaded plugin jar {}", path);
     }
 
+    /** Whether any plugin (or the failure entry of a jar) came from this jar. */
+    boolean hasJar(Path jar) {
+        String origin = jar.toAbsolutePath().normalize().toString();
+        return locked(() -> nodes.stream().anyMatch(node -> node.origin().equals(origin)));
+    }
+
     /** Watches the plugin directories: a jar copied in is loaded, a jar removed is unloaded. */
     public void watchPluginDirs() {
         lock.lock();

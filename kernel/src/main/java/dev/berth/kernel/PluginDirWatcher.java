@@ -112,7 +112,13 @@ final class PluginDirWatcher implements AutoCloseable {
                 continue;
             }
             iterator.remove();
-            apply(() -> kernel.load(path), "load", path);
+            // a jar replaced in place is reloaded: its old plugins go first (refused if others need them)
+            apply(() -> {
+                if (kernel.hasJar(path)) {
+                    kernel.unload(path);
+                }
+                kernel.load(path);
+            }, "load", path);
         }
     }
 

@@ -385,6 +385,19 @@ class KernelTest {
         Files.delete(dir.resolve("watched.jar"));
         await(() -> kernel.plugins().isEmpty());
         assertEquals(List.of("init watched", "close watched"), events());
+
+        // a jar that cannot be used, then replaced in place by a fixed build, is reloaded
+        Path broken = TestJars.plugin("fixme").requires(">=2.0.0")
+                .provider("fixme.Provider", provider("fixme", "Registration.builder(T, \"fixme\").init(ctx -> thing(ctx, \"fixme\"))"))
+                .build(temp.resolve("broken"));
+        Files.copy(broken, dir.resolve("fixme.jar"));
+        await(() -> kernel.plugins().stream().anyMatch(p -> p.uri().equals(Kernel.JAR_TYPE + ".fixme")));
+        Path fixed = TestJars.plugin("fixme")
+                .provider("fixme.Provider", provider("fixme", "Registration.builder(T, \"fixme\").init(ctx -> thing(ctx, \"fixme\"))"))
+                .build(temp.resolve("fixed"));
+        Files.copy(fixed, dir.resolve("fixme.jar"), StandardCopyOption.REPLACE_EXISTING);
+        await(() -> kernel.plugins().stream().anyMatch(p -> p.uri().equals("io.test.thing.v1.fixme") && p.status() == PluginStatus.OK));
+        assertEquals(1, kernel.plugins().size(), kernel.plugins().toString());
         kernel.close();
     }
 
