@@ -56,12 +56,12 @@ now_ms() {
   echo $((ns / 1000000))
 }
 
-# Starts one daemon of kind $1 in run dir $2 and waits until it answers; sets daemon_pid, and
-# elapsed_ms to the milliseconds from exec to the first successful `ctr version`.
+# Starts one daemon of kind $1 in run dir $2 and waits until it answers; sets daemon_pid,
+# started_at (epoch ms of the exec) and elapsed_ms (from exec to the first successful `ctr version`).
 start_daemon() {
-  local kind=$1 dir=$2 sock=$2/d.sock start
+  local kind=$1 dir=$2 sock=$2/d.sock
   mkdir -p "$dir"
-  start=$(now_ms)
+  started_at=$(now_ms)
   case $kind in
     containerd)
       "$containerd" --config "$work/containerd.toml" --root "$dir/root" --state "$dir/state" --address "$sock" \
@@ -83,13 +83,13 @@ start_daemon() {
       cat "$dir/stderr.log" >&2
       exit 1
     fi
-    if (($(now_ms) - start > 120000)); then
+    if (($(now_ms) - started_at > 120000)); then
       echo "$kind did not answer within 120 s; its log:" >&2
       cat "$dir/stderr.log" >&2
       exit 1
     fi
   done
-  elapsed_ms=$(($(now_ms) - start))
+  elapsed_ms=$(($(now_ms) - started_at))
 }
 
 rss_kib() {
@@ -129,11 +129,21 @@ for kind in containerd berthd; do
   median_ms[$kind]=$(median "${times[@]}")
 done
 
-# Where berthd's start goes, if it logs phase timings (at debug level): one more run, untimed.
+# Where berthd's start goes: one more, untimed run at debug level, read from its log timestamps.
 extra_args=(--log-level debug)
 start_daemon berthd "$work/berthd-debug"
 stop_daemon
-phases=$(grep -iE '[0-9]+(\.[0-9]+)? ?ms\b|phase|took|elapsed' "$work/berthd-debug/stderr.log" || true)
+debug_log=$work/berthd-debug/stderr.log
+stamp_re='[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+Z?'
+
+# Milliseconds from the exec of the debug run to the time stamp of the first log line matching $1.
+since_exec() {
+  local stamp ms
+  stamp=$(grep -E "^$stamp_re" "$debug_log" | grep -m1 -E "$1" | grep -oE "^$stamp_re" || true)
+  if [[ -n $stamp ]] && ms=$(date -d "$stamp" +%s%3N 2>/dev/null); then
+    echo $((ms - started_at))
+  fi
+}
 
 mib() {
   awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'
@@ -150,9 +160,12 @@ printf '%-22s %14s %14s %18s\n' "idle RSS" "$(mib "${rss_kib_of[containerd]}")" 
 echo
 echo "start times (ms): containerd ${runs_ms[containerd]}; berthd ${runs_ms[berthd]}"
 echo
-if [[ -n $phases ]]; then
-  echo "berthd start phases (from its debug log):"
-  sed 's/^/  /' <<<"$phases"
-else
-  echo "berthd start phases: none logged (looked for timings in its debug log)"
-fi
+echo "berthd start, one run at debug level (slower than the timed runs: it logs more):"
+first_line=$(since_exec '.')
+ready=$(since_exec 'ready')
+printf '  %-44s %s\n' "exec -> first log line (JVM start)" "${first_line:-?} ms"
+# Phase timings the daemon logs itself, e.g. each plugin's initialisation.
+grep -E 'initiali[sz]ed in|phase|took|[0-9] ?ms\b' "$debug_log" | grep -vE '^\s+at ' \
+  | sed -E "s/^$stamp_re +//; s/^/  /" || true
+printf '  %-44s %s\n' "exec -> 'ready' logged" "${ready:-?} ms"
+printf '  %-44s %s\n' "exec -> first ctr version answered" "$elapsed_ms ms"

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /** {@code berthd}: the daemon and its config commands. */
@@ -79,8 +80,10 @@ public final class Berthd {
     }
 
     private int serve(CommandLine cli) throws Daemon.StartupException {
+        long begin = System.nanoTime();
         Settings settings = load(cli.configFile(), cli);
         Logging.level(settings.daemon().logLevel());
+        LoggerFactory.getLogger(Berthd.class).debug("startup: config loaded in {} ms", (System.nanoTime() - begin) / 1_000_000);
         CountDownLatch stop = new CountDownLatch(1);
         // SIGTERM and SIGINT stop the daemon gracefully and it exits 0 (a shutdown hook could not choose
         // the status); a second signal while stopping exits at once.

@@ -91,7 +91,9 @@ record CommandLine(Command command, Optional<Path> configFile, Map<String, Strin
                 }
             }
         }
+        // applied in order, so the dedicated flags go last and win, also over a --set of an enclosing object
         Map<String, String> overrides = new LinkedHashMap<>(sets);
+        overrides.keySet().removeAll(flags.keySet());
         overrides.putAll(flags);
         Command command = help ? Command.HELP
                 : version ? Command.VERSION

@@ -60,11 +60,11 @@ record Settings(Config user, Config reference, Config effective, DaemonConfig da
 
     /** What the record's types cannot say. */
     private static void check(Config effective, DaemonConfig daemon, ConfigProblems problems) {
-        requireMessageSize(effective, "grpc.max-recv-message-size", daemon.grpc().maxRecvMessageSize(), problems);
-        requireMessageSize(effective, "grpc.max-send-message-size", daemon.grpc().maxSendMessageSize(), problems);
         requireAbsolute(effective, "root", daemon.root(), problems);
         requireAbsolute(effective, "state", daemon.state(), problems);
         requireAbsolute(effective, "grpc.address", Path.of(daemon.grpc().address()), problems);
+        requireMessageSize(effective, "grpc.max-recv-message-size", daemon.grpc().maxRecvMessageSize(), problems);
+        requireMessageSize(effective, "grpc.max-send-message-size", daemon.grpc().maxSendMessageSize(), problems);
         for (Path dir : daemon.pluginDirs()) {
             requireAbsolute(effective, "plugin-dirs", dir, problems);
         }

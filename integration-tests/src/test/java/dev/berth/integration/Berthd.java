@@ -169,14 +169,6 @@ final class Berthd implements AutoCloseable {
         return awaitExit(STOP_TIMEOUT);
     }
 
-    boolean isAlive() {
-        return process != null && process.isAlive();
-    }
-
-    long pid() {
-        return process.pid();
-    }
-
     String stdout() {
         return read(stdout);
     }
@@ -223,7 +215,7 @@ final class Berthd implements AutoCloseable {
      */
     private static Path launcher() {
         Path dist = Path.of(property("berth.dist"));
-        assertTrue(Files.isDirectory(dist.resolve("lib")), () -> dist + " is not built: run mvn package on bootstrap first");
+        assertTrue(Files.isRegularFile(dist.resolve("lib/berth-bootstrap.jar")), () -> dist + " is not built: run mvn package on bootstrap first");
         Path launcher = Path.of(property("berth.launcher"));
         assertTrue(Files.isExecutable(launcher), () -> launcher + " is missing or not executable");
         return launcher;

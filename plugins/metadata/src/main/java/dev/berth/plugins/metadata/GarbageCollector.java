@@ -1,0 +1,276 @@
+package dev.berth.plugins.metadata;
+
+import dev.berth.plugin.NotFoundException;
+import dev.berth.plugin.UnavailableException;
+import dev.berth.plugin.content.ContentStore;
+import dev.berth.plugin.content.Digest;
+import dev.berth.plugin.content.IngestStatus;
+import dev.berth.plugin.metadata.GcStats;
+import dev.berth.plugin.metadata.Labels;
+import dev.berth.plugin.metadata.Resource;
+import dev.berth.plugins.metadata.Records.BlobRecord;
+import dev.berth.plugins.metadata.Records.IngestRecord;
+import dev.berth.plugins.metadata.Records.LeaseRecord;
+import dev.berth.plugins.metadata.Records.ResourceRecord;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tricolour mark and sweep over the metadata, with containerd's semantics. Roots: leases that have
+ * not expired and what they hold, ingests that have not expired, blobs labelled
+ * {@code containerd.io/gc.root}. Edges: {@code containerd.io/gc.ref.content*} and
+ * {@code containerd.io/gc.ref.snapshot.<snapshotter>*} labels, and an ingest's shared digest.
+ * Unreachable blobs, ingests and leases are removed from the metadata; then whatever no namespace
+ * still references is removed from the backing content store.
+ */
+final class GarbageCollector {
+    private static final Logger log = LoggerFactory.getLogger(GarbageCollector.class);
+
+    enum Kind { CONTENT, SNAPSHOT, LEASE, INGEST }
+
+    /** One object: its kind, namespace and key (a digest, ref, lease id, or {@code <snapshotter>/<key>}). */
+    record Node(Kind kind, String namespace, String key) {}
+
+    /** A node to visit; a flat one is kept but its own references are not followed. */
+    private record Gray(Node node, boolean flat) {}
+
+    private final Db db;
+    private final ContentStore backend;
+    private final Clock clock;
+    private final Lock contentLock;
+    private final Lock serial = new ReentrantLock();
+    private final AtomicBoolean contentDirty = new AtomicBoolean(true);
+
+    GarbageCollector(Db db, ContentStore backend, Clock clock, Lock contentLock) {
+        this.db = db;
+        this.backend = backend;
+        this.clock = clock;
+        this.contentLock = contentLock;
+        // deleting a blob from a namespace may free it in the backing store
+        db.onMutation(dirty -> {
+            if (dirty) {
+                contentDirty.set(true);
+            }
+        });
+    }
+
+    GcStats collect() {
+        serial.lock();
+        try {
+            long start = System.nanoTime();
+            // mark and sweep in one write transaction: no write can slip in between and be swept unmarked
+            int removed = db.write(tx -> {
+                Set<Node> reachable = mark(tx, clock.instant());
+                int count = sweep(tx, reachable);
+                db.clearDirty();
+                return count;
+            });
+            Duration metadata = Duration.ofNanos(System.nanoTime() - start);
+            Duration content = Duration.ZERO;
+            if (removed > 0 || contentDirty.getAndSet(false)) {
+                long contentStart = System.nanoTime();
+                cleanupContent();
+                content = Duration.ofNanos(System.nanoTime() - contentStart);
+            }
+            log.debug("garbage collected {} objects in {} (content {})", removed, metadata, content);
+            return new GcStats(metadata, content, removed);
+        } finally {
+            serial.unlock();
+        }
+    }
+
+    private Set<Node> mark(Db.Tx tx, Instant now) {
+        List<Gray> roots = new ArrayList<>();
+        for (byte[] value : tx.scan(db.leases, new byte[0])) {
+            LeaseRecord lease = LeaseRecord.decode(value);
+            if (expired(lease, now)) {
+                continue;
+            }
+            boolean flat = lease.labels().containsKey(Labels.GC_FLAT);
+            roots.add(new Gray(new Node(Kind.LEASE, lease.namespace(), lease.id()), false));
+            for (byte[] held : tx.scan(db.resources, Codec.prefix(lease.namespace(), lease.id()))) {
+                ResourceRecord resource = ResourceRecord.decode(held);
+                Node node = switch (resource.type()) {
+                    case Resource.CONTENT -> new Node(Kind.CONTENT, lease.namespace(), resource.id());
+                    case Resource.INGESTS -> new Node(Kind.INGEST, lease.namespace(), resource.id());
+                    default -> new Node(Kind.SNAPSHOT, lease.namespace(),
+                            resource.type().substring(Resource.SNAPSHOTS_PREFIX.length()) + "/" + resource.id());
+                };
+                roots.add(new Gray(node, flat && node.kind() != Kind.INGEST));
+            }
+        }
+        for (byte[] value : tx.scan(db.ingests, new byte[0])) {
+            IngestRecord ingest = IngestRecord.decode(value);
+            if (ingest.expireAt().isPresent() && ingest.expireAt().get().isAfter(now)) {
+                roots.add(new Gray(new Node(Kind.INGEST, ingest.namespace(), ingest.ref()), false));
+            }
+        }
+        for (byte[] value : tx.scan(db.blobs, new byte[0])) {
+            BlobRecord blob = BlobRecord.decode(value);
+            if (blob.labels().containsKey(Labels.GC_ROOT)) {
+                roots.add(new Gray(new Node(Kind.CONTENT, blob.namespace(), blob.digest()), false));
+            }
+        }
+        return tricolour(tx, roots);
+    }
+
+    /** Depth-first marking: grays on a stack, each visited once, black when its references are gray. */
+    private Set<Node> tricolour(Db.Tx tx, List<Gray> roots) {
+        Deque<Gray> grays = new ArrayDeque<>(roots);
+        Set<Gray> seen = new HashSet<>();
+        Set<Node> reachable = new HashSet<>();
+        while (!grays.isEmpty()) {
+            Gray gray = grays.pop();
+            if (!seen.add(gray)) {
+                continue;
+            }
+            for (Node target : references(tx, gray)) {
+                Gray next = new Gray(target, false);
+                if (!seen.contains(next)) {
+                    grays.push(next);
+                }
+            }
+            reachable.add(gray.node());
+        }
+        return reachable;
+    }
+
+    private List<Node> references(Db.Tx tx, Gray gray) {
+        Node node = gray.node();
+        List<Node> targets = new ArrayList<>();
+        switch (node.kind()) {
+            case CONTENT -> {
+                if (gray.flat()) {
+                    break;
+                }
+                byte[] value = tx.get(db.blobs, Codec.key(node.namespace(), node.key()));
+                if (value != null) {
+                    labelReferences(node.namespace(), BlobRecord.decode(value).labels(), targets);
+                }
+            }
+            case INGEST -> {
+                byte[] value = tx.get(db.ingests, Codec.key(node.namespace(), node.key()));
+                if (value != null) {
+                    IngestRecord ingest = IngestRecord.decode(value);
+                    ingest.expected().ifPresent(d -> targets.add(new Node(Kind.CONTENT, node.namespace(), d)));
+                }
+            }
+            // snapshots are recorded by a later metadata table; until then they reference nothing
+            case SNAPSHOT, LEASE -> { }
+        }
+        return targets;
+    }
+
+    /** The references a labelled object makes, by containerd's label conventions. */
+    static void labelReferences(String namespace, Map<String, String> labels, List<Node> targets) {
+        String content = Labels.GC_REF_CONTENT;
+        for (var label : labels.entrySet()) {
+            String key = label.getKey();
+            if (key.startsWith(content) && (key.length() == content.length()
+                    || key.charAt(content.length()) == '.' || key.charAt(content.length()) == '/')) {
+                targets.add(new Node(Kind.CONTENT, namespace, label.getValue()));
+            } else if (key.startsWith(Labels.GC_REF_SNAPSHOT)) {
+                String snapshotter = key.substring(Labels.GC_REF_SNAPSHOT.length());
+                int slash = snapshotter.indexOf('/');
+                if (slash >= 0) {
+                    snapshotter = snapshotter.substring(0, slash);
+                }
+                targets.add(new Node(Kind.SNAPSHOT, namespace, snapshotter + "/" + label.getValue()));
+            }
+        }
+    }
+
+    private int sweep(Db.Tx tx, Set<Node> reachable) {
+        int removed = 0;
+        for (byte[] value : tx.scan(db.leases, new byte[0])) {
+            LeaseRecord lease = LeaseRecord.decode(value);
+            if (!reachable.contains(new Node(Kind.LEASE, lease.namespace(), lease.id()))) {
+                tx.delete(db.leases, Codec.key(lease.namespace(), lease.id()));
+                tx.deleteAll(db.resources, Codec.prefix(lease.namespace(), lease.id()));
+                removed++;
+            }
+        }
+        for (byte[] value : tx.scan(db.ingests, new byte[0])) {
+            IngestRecord ingest = IngestRecord.decode(value);
+            if (!reachable.contains(new Node(Kind.INGEST, ingest.namespace(), ingest.ref()))) {
+                tx.delete(db.ingests, Codec.key(ingest.namespace(), ingest.ref()));
+                removed++;
+            }
+        }
+        for (byte[] value : tx.scan(db.blobs, new byte[0])) {
+            BlobRecord blob = BlobRecord.decode(value);
+            if (!reachable.contains(new Node(Kind.CONTENT, blob.namespace(), blob.digest()))) {
+                tx.delete(db.blobs, Codec.key(blob.namespace(), blob.digest()));
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /** Removes from the backing store the blobs and ingests no namespace references any more. */
+    private void cleanupContent() {
+        contentLock.lock();
+        try {
+            Set<String> contentSeen = new HashSet<>();
+            Set<String> ingestSeen = new HashSet<>();
+            db.read(tx -> {
+                tx.scan(db.blobs, new byte[0]).forEach(v -> contentSeen.add(BlobRecord.decode(v).digest()));
+                for (byte[] value : tx.scan(db.ingests, new byte[0])) {
+                    IngestRecord ingest = IngestRecord.decode(value);
+                    // a shared digest may be gone from its own namespace: the ingest keeps it
+                    ingest.expected().ifPresent(contentSeen::add);
+                    ingestSeen.add(ingest.backendRef());
+                }
+                return null;
+            });
+            List<Digest> unreferenced = new ArrayList<>();
+            backend.walk(info -> !contentSeen.contains(info.digest().toString()), info -> unreferenced.add(info.digest()));
+            for (Digest digest : unreferenced) {
+                try {
+                    backend.delete(digest);
+                    log.debug("removed content {}", digest);
+                } catch (NotFoundException e) {
+                    // already gone
+                }
+            }
+            for (IngestStatus status : backend.listStatuses(s -> !ingestSeen.contains(s.ref()))) {
+                try {
+                    backend.abort(status.ref());
+                    log.debug("aborted ingest {}", status.ref());
+                } catch (NotFoundException | UnavailableException e) {
+                    // finished meanwhile, or a writer still holds it: the next collection retries
+                }
+            }
+        } finally {
+            contentLock.unlock();
+        }
+    }
+
+    private static boolean expired(LeaseRecord lease, Instant now) {
+        String expire = lease.labels().get(Labels.GC_EXPIRE);
+        if (expire == null) {
+            return false;
+        }
+        try {
+            return now.isAfter(OffsetDateTime.parse(expire).toInstant());
+        } catch (DateTimeParseException e) {
+            log.info("lease {} in {}: ignoring invalid expiration value \"{}\"", lease.id(), lease.namespace(), expire);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.berth.plugins.metadata;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.berth.plugin.content.ContentStore;
+import dev.berth.plugin.metadata.GcStats;
+import dev.berth.plugin.metadata.Identifiers;
+import dev.berth.plugin.metadata.LeaseManager;
+import dev.berth.plugin.metadata.MetadataStore;
+import dev.berth.plugin.metadata.NamespaceStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+
+/** The metadata store on LMDB, wrapping a backing content store. */
+public final class LmdbMetadataStore implements MetadataStore, AutoCloseable {
+    private final Db db;
+    private final ContentStore backend;
+    private final Clock clock;
+    /** Held shared by content writes, exclusively while the collector cleans the backing store. */
+    private final ReentrantReadWriteLock contentLock = new ReentrantReadWriteLock();
+    private final NamespaceStore namespaces;
+    private final LeaseManager leases;
+    private final GarbageCollector collector;
+
+    private LmdbMetadataStore(Path path, ContentStore backend, Clock clock) {
+        this.backend = requireNonNull(backend, "backend is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.db = new Db(requireNonNull(path, "path is null"));
+        this.namespaces = new LmdbNamespaces(db);
+        this.collector = new GarbageCollector(db, backend, clock, contentLock.writeLock());
+        this.leases = new LmdbLeases(db, clock, this::collectGarbage);
+    }
+
+    /**
+     * Opens (creating if needed) the store whose LMDB environment lives in directory {@code path}.
+     *
+     * @param backend the content store holding the bytes of every namespace's blobs
+     * @param clock   gives creation and update times and decides lease and ingest expiry
+     */
+    public static LmdbMetadataStore open(Path path, ContentStore backend, Clock clock) {
+        return new LmdbMetadataStore(path, backend, clock);
+    }
+
+    /** The directory of the LMDB environment. */
+    public Path path() {
+        return db.path();
+    }
+
+    @Override
+    public NamespaceStore namespaces() {
+        return namespaces;
+    }
+
+    @Override
+    public LeaseManager leases() {
+        return leases;
+    }
+
+    @Override
+    public ContentStore content(String namespace, Optional<String> lease) {
+        Identifiers.validate(namespace);
+        requireNonNull(lease, "lease is null");
+        return new NamespacedContent(db, backend, clock, contentLock.readLock(), namespace, lease);
+    }
+
+    @Override
+    public void onMutation(Consumer<Boolean> listener) {
+        db.onMutation(listener);
+    }
+
+    @Override
+    public GcStats collectGarbage() {
+        return collector.collect();
+    }
+
+    @Override
+    public void close() {
+        db.close();
+    }
+}

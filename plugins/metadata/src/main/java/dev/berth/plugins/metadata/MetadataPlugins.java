@@ -1,0 +1,39 @@
+package dev.berth.plugins.metadata;
+
+import dev.berth.plugin.Dependency;
+import dev.berth.plugin.PluginProvider;
+import dev.berth.plugin.Registration;
+import dev.berth.plugin.content.ContentTypes;
+import dev.berth.plugin.metadata.MetadataTypes;
+import java.time.Clock;
+import java.util.List;
+
+/** The metadata store on LMDB ({@code io.containerd.metadata.v1.lmdb}) and its collector ({@code io.containerd.gc.v1.scheduler}). */
+public final class MetadataPlugins implements PluginProvider {
+
+    @Override
+    public List<Registration<?>> registrations() {
+        return List.of(
+                Registration.builder(MetadataTypes.METADATA, "lmdb")
+                        .requires(Dependency.one(ContentTypes.CONTENT))
+                        .init(ctx -> {
+                            LmdbMetadataStore store = LmdbMetadataStore.open(ctx.root(),
+                                    ctx.get(Dependency.one(ContentTypes.CONTENT)), Clock.systemUTC());
+                            ctx.export("path", store.path().toString());
+                            ctx.export("policy", "shared");
+                            return store;
+                        }),
+                Registration.builder(MetadataTypes.GC, "scheduler")
+                        .requires(Dependency.one(MetadataTypes.METADATA))
+                        .config(GcConfig.class)
+                        .init(ctx -> {
+                            Scheduler scheduler = new Scheduler(ctx.get(Dependency.one(MetadataTypes.METADATA)),
+                                    ctx.config(GcConfig.class));
+                            ctx.export("PauseThreshold", String.valueOf(scheduler.pauseThreshold()));
+                            ctx.export("DeletionThreshold", String.valueOf(scheduler.deletionThreshold()));
+                            ctx.export("MutationThreshold", String.valueOf(scheduler.mutationThreshold()));
+                            ctx.export("ScheduleDelay", scheduler.scheduleDelay().toString());
+                            return scheduler;
+                        }));
+    }
+}

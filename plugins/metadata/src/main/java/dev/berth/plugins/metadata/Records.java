@@ -1,0 +1,104 @@
+package dev.berth.plugins.metadata;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/** The values stored in the schema's tables, with their encodings. */
+final class Records {
+    private Records() {}
+
+    /** A namespace and its labels. */
+    record NamespaceRecord(String name, Map<String, String> labels) {
+        byte[] encode() {
+            return Codec.value(out -> {
+                Codec.writeString(out, name);
+                Codec.writeLabels(out, labels);
+            });
+        }
+
+        static NamespaceRecord decode(byte[] value) {
+            return Codec.read(value, in -> new NamespaceRecord(Codec.readString(in), Codec.readLabels(in)));
+        }
+    }
+
+    /** A blob as one namespace sees it. */
+    record BlobRecord(String namespace, String digest, long size, Instant createdAt, Instant updatedAt,
+            Map<String, String> labels) {
+        byte[] encode() {
+            return Codec.value(out -> {
+                Codec.writeString(out, namespace);
+                Codec.writeString(out, digest);
+                out.writeLong(size);
+                Codec.writeInstant(out, createdAt);
+                Codec.writeInstant(out, updatedAt);
+                Codec.writeLabels(out, labels);
+            });
+        }
+
+        static BlobRecord decode(byte[] value) {
+            return Codec.read(value, in -> new BlobRecord(Codec.readString(in), Codec.readString(in), in.readLong(),
+                    Codec.readInstant(in), Codec.readInstant(in), Codec.readLabels(in)));
+        }
+    }
+
+    /**
+     * An ingest of one namespace: the client's ref, the ref used in the backing store, when an
+     * ingest no lease holds expires, and the digest of shared content it resolves to, if any.
+     */
+    record IngestRecord(String namespace, String ref, String backendRef, Optional<Instant> expireAt,
+            Optional<String> expected) {
+        byte[] encode() {
+            return Codec.value(out -> {
+                Codec.writeString(out, namespace);
+                Codec.writeString(out, ref);
+                Codec.writeString(out, backendRef);
+                out.writeBoolean(expireAt.isPresent());
+                if (expireAt.isPresent()) {
+                    Codec.writeInstant(out, expireAt.get());
+                }
+                Codec.writeOptional(out, expected);
+            });
+        }
+
+        static IngestRecord decode(byte[] value) {
+            return Codec.read(value, in -> new IngestRecord(Codec.readString(in), Codec.readString(in),
+                    Codec.readString(in), in.readBoolean() ? Optional.of(Codec.readInstant(in)) : Optional.empty(),
+                    Codec.readOptional(in)));
+        }
+    }
+
+    /** A lease. */
+    record LeaseRecord(String namespace, String id, Instant createdAt, Map<String, String> labels) {
+        byte[] encode() {
+            return Codec.value(out -> {
+                Codec.writeString(out, namespace);
+                Codec.writeString(out, id);
+                Codec.writeInstant(out, createdAt);
+                Codec.writeLabels(out, labels);
+            });
+        }
+
+        static LeaseRecord decode(byte[] value) {
+            return Codec.read(value, in -> new LeaseRecord(Codec.readString(in), Codec.readString(in),
+                    Codec.readInstant(in), Codec.readLabels(in)));
+        }
+    }
+
+    /** A resource a lease holds. */
+    record ResourceRecord(String namespace, String lease, String type, String id) {
+        byte[] encode() {
+            return Codec.value(out -> {
+                Codec.writeString(out, namespace);
+                Codec.writeString(out, lease);
+                Codec.writeString(out, type);
+                Codec.writeString(out, id);
+            });
+        }
+
+        static ResourceRecord decode(byte[] value) {
+            return Codec.read(value, in -> new ResourceRecord(Codec.readString(in), Codec.readString(in),
+                    Codec.readString(in), Codec.readString(in)));
+        }
+    }
+}
