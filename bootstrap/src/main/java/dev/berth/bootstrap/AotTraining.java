@@ -47,7 +47,7 @@ final class AotTraining {
                     Map.of("root", dir.resolve("root").toString(), "state", dir.resolve("state").toString()),
                     host, AotTraining.class.getClassLoader());
             Logging.level(settings.daemon().logLevel());
-            try (Daemon daemon = Daemon.start(settings, build)) {
+            try (Daemon daemon = Daemon.start(settings, build, GrpcServer.Transport.prepare())) {
                 call(daemon.server());
             }
             return Berthd.OK;

@@ -81,7 +81,14 @@ public final class Berthd {
 
     private int serve(CommandLine cli) throws Daemon.StartupException {
         long begin = System.nanoTime();
-        Settings settings = load(cli.configFile(), cli);
+        GrpcServer.Transport transport = GrpcServer.Transport.prepare();
+        Settings settings;
+        try {
+            settings = load(cli.configFile(), cli);
+        } catch (ConfigValidationException e) {
+            transport.release();
+            throw e;
+        }
         Logging.level(settings.daemon().logLevel());
         LoggerFactory.getLogger(Berthd.class).debug("startup: config loaded in {} ms", (System.nanoTime() - begin) / 1_000_000);
         CountDownLatch stop = new CountDownLatch(1);
@@ -95,7 +102,7 @@ public final class Berthd {
                 stop.countDown();
             });
         }
-        try (Daemon daemon = Daemon.start(settings, build)) {
+        try (Daemon daemon = Daemon.start(settings, build, transport)) {
             stop.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

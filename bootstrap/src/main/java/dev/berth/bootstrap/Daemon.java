@@ -69,7 +69,7 @@ final class Daemon implements AutoCloseable {
      * Starts the kernel's plugins, then serves their gRPC services on the configured socket, then watches
      * the plugin directories. On failure nothing is left running.
      */
-    static Daemon start(Settings settings, BuildInfo build) throws StartupException {
+    static Daemon start(Settings settings, BuildInfo build, GrpcServer.Transport transport) throws StartupException {
         DaemonConfig config = settings.daemon();
         long started = System.nanoTime();
         Kernel kernel = prepare(settings, build, Daemon.class.getClassLoader());
@@ -85,7 +85,7 @@ final class Daemon implements AutoCloseable {
             UnixSocket.claim(Path.of(config.grpc().address()));
             kernel.start();
             long initialised = System.nanoTime();
-            GrpcServer server = GrpcServer.start(config.grpc(), kernel.instances(GrpcServices.TYPE).values());
+            GrpcServer server = GrpcServer.start(config.grpc(), kernel.instances(GrpcServices.TYPE).values(), transport);
             kernel.addListener(server);
             Daemon daemon = new Daemon(kernel, server);
             kernel.watchPluginDirs();
@@ -95,15 +95,20 @@ final class Daemon implements AutoCloseable {
             log.info("berthd {} ready on {}", build.version(), server.socket());
             return daemon;
         } catch (RequiredPluginException e) {
-            kernel.close();
+            abandon(kernel, transport);
             throw new StartupException(e.failures());
         } catch (IOException e) {
-            kernel.close();
+            abandon(kernel, transport);
             throw new StartupException(List.of(e.getMessage() != null ? e.getMessage() : e.toString()));
         } catch (StartupException | RuntimeException e) {
-            kernel.close();
+            abandon(kernel, transport);
             throw e;
         }
+    }
+
+    private static void abandon(Kernel kernel, GrpcServer.Transport transport) {
+        transport.release();
+        kernel.close();
     }
 
     private static long millis(long from, long to) {

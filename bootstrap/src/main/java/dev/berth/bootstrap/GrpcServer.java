@@ -25,6 +25,7 @@ import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.util.MutableHandlerRegistry;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,8 +34,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -75,16 +78,12 @@ final class GrpcServer implements KernelListener, AutoCloseable {
      * Claims the socket (see {@link UnixSocket#claim}), binds it with {@code services} and restricts it to
      * mode 0660.
      */
-    static GrpcServer start(DaemonConfig.Grpc config, Collection<BindableService> services) throws IOException {
+    static GrpcServer start(DaemonConfig.Grpc config, Collection<BindableService> services, Transport transport)
+            throws IOException {
         requireNonNull(config, "config is null");
         Path socket = Path.of(config.address());
         UnixSocket.claim(socket);
-        // Netty's event loops only move bytes; every call runs on its own virtual thread, so a small
-        // fixed number of loops serves any load a local socket sees.
-        EventLoopGroup eventLoops = new MultiThreadIoEventLoopGroup(
-                Math.min(2, Runtime.getRuntime().availableProcessors()),
-                new DefaultThreadFactory("grpc-io", true),
-                EpollIoHandler.newFactory());
+        EventLoopGroup eventLoops = transport.eventLoops();
         ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("grpc-", 0).factory());
         MutableHandlerRegistry registry = new MutableHandlerRegistry();
         ServerInterceptor sizeLimit = new MaxResponseSize(Math.toIntExact(config.maxSendMessageSize()));
@@ -112,6 +111,49 @@ final class GrpcServer implements KernelListener, AutoCloseable {
             throw e;
         }
         return new GrpcServer(socket, server, eventLoops, requests, registry, sizeLimit);
+    }
+
+    /**
+     * Netty's event loops, made on a thread of their own while the daemon loads its config and starts its
+     * plugins: loading Netty and its epoll library is a good part of a cold start, and need not wait.
+     */
+    static final class Transport {
+        private final FutureTask<EventLoopGroup> eventLoops = new FutureTask<>(() -> new MultiThreadIoEventLoopGroup(
+                // The loops only move bytes; every call runs on its own virtual thread, so a small fixed
+                // number of loops serves any load a local socket sees.
+                Math.min(2, Runtime.getRuntime().availableProcessors()),
+                new DefaultThreadFactory("grpc-io", true),
+                EpollIoHandler.newFactory()));
+
+        private Transport() {}
+
+        static Transport prepare() {
+            Transport transport = new Transport();
+            Thread.ofPlatform().name("grpc-transport").daemon().start(transport.eventLoops);
+            return transport;
+        }
+
+        EventLoopGroup eventLoops() throws IOException {
+            try {
+                return eventLoops.get();
+            } catch (ExecutionException e) {
+                throw new IOException("cannot start the gRPC transport (epoll): " + e.getCause(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while starting the gRPC transport");
+            }
+        }
+
+        /** Stops the event loops of a transport no server took over. */
+        void release() {
+            try {
+                eventLoops.get().shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                // nothing was started
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     Path socket() {

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
@@ -41,7 +42,7 @@ final class Codec {
     /** The prefix shared by every key that starts with {@code parts}. */
     static byte[] prefix(String... parts) {
         byte[] key = key(parts);
-        byte[] prefix = java.util.Arrays.copyOf(key, key.length + 1);
+        byte[] prefix = Arrays.copyOf(key, key.length + 1);
         prefix[key.length] = 0;
         return prefix;
     }

@@ -1,8 +1,10 @@
 package dev.berth.plugins.metadata;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import java.io.UncheckedIOException;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -64,7 +67,7 @@ final class Db implements AutoCloseable {
         this.path = requireNonNull(path, "path is null");
         try {
             Files.createDirectories(path);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + path, e);
         }
         env = Env.create(ByteArrayProxy.PROXY_BA).setMapSize(MAP_SIZE).setMaxDbs(8).setMaxReaders(1024)
@@ -77,11 +80,11 @@ final class Db implements AutoCloseable {
         resources = env.openDbi("resources", DbiFlags.MDB_CREATE);
         write(tx -> {
             byte[] version = tx.get(meta, Codec.key("version"));
-            if (version != null && !SCHEMA_VERSION.equals(new String(version, java.nio.charset.StandardCharsets.UTF_8))) {
+            if (version != null && !SCHEMA_VERSION.equals(new String(version, UTF_8))) {
                 throw new IllegalStateException("metadata in " + path + " has schema version "
-                        + new String(version, java.nio.charset.StandardCharsets.UTF_8) + ", this build reads " + SCHEMA_VERSION);
+                        + new String(version, UTF_8) + ", this build reads " + SCHEMA_VERSION);
             }
-            tx.put(meta, Codec.key("version"), SCHEMA_VERSION.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            tx.put(meta, Codec.key("version"), SCHEMA_VERSION.getBytes(UTF_8));
             return null;
         });
     }
@@ -154,7 +157,7 @@ final class Db implements AutoCloseable {
     public void close() {
         writer.shutdown();
         try {
-            writer.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+            writer.awaitTermination(1, TimeUnit.MINUTES);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

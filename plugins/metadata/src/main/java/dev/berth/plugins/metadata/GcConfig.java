@@ -1,5 +1,7 @@
 package dev.berth.plugins.metadata;
 
+import static java.util.Objects.requireNonNull;
+
 import java.time.Duration;
 
 /**
@@ -15,8 +17,8 @@ import java.time.Duration;
 public record GcConfig(double pauseThreshold, int deletionThreshold, int mutationThreshold, Duration scheduleDelay,
         Duration startupDelay) {
     public GcConfig {
-        java.util.Objects.requireNonNull(scheduleDelay, "scheduleDelay is null");
-        java.util.Objects.requireNonNull(startupDelay, "startupDelay is null");
+        requireNonNull(scheduleDelay, "scheduleDelay is null");
+        requireNonNull(startupDelay, "startupDelay is null");
     }
 
     /** containerd's defaults. */

@@ -26,6 +26,7 @@ import java.util.TreeMap;
 import java.util.concurrent.locks.Lock;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * One namespace's view of the backing content store. The metadata records which blobs the
@@ -277,7 +278,7 @@ final class NamespacedContent implements ContentStore {
         }
     }
 
-    <T> T withContentLock(java.util.function.Supplier<T> work) {
+    <T> T withContentLock(Supplier<T> work) {
         contentLock.lock();
         try {
             return work.get();

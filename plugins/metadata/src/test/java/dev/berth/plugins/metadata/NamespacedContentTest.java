@@ -67,13 +67,18 @@ class NamespacedContentTest {
             assertEquals("shared bytes", new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8));
         }
 
+        // a deletes its record; b's root keeps the shared bytes in the backing store
+        b.update(b.info(digest).withLabels(Map.of("containerd.io/gc.root", "x")), List.of("labels"));
         a.delete(digest);
         assertThrows(NotFoundException.class, () -> a.info(digest));
         fixture.store.collectGarbage();
-        // still referenced by b (as a root) once b labels it
-        b.update(b.info(digest).withLabels(Map.of("containerd.io/gc.root", "x")), List.of("labels"));
-        fixture.store.collectGarbage();
         assertTrue(Fixture.exists(fixture.backend, digest));
+        assertTrue(Fixture.exists(b, digest));
+
+        b.update(b.info(digest).withLabels(Map.of()), List.of("labels"));
+        fixture.store.collectGarbage();
+        assertFalse(Fixture.exists(b, digest));
+        assertFalse(Fixture.exists(fixture.backend, digest), "no namespace references it any more");
     }
 
     @Test
