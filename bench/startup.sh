@@ -76,8 +76,11 @@ start_daemon() {
       ;;
   esac
   daemon_pid=$!
-  # Polled without pause: each ctr call already takes a few milliseconds.
-  until "$ctr" --address "$sock" version >/dev/null 2>&1; do
+  # ctr started before the socket exists backs off for about a second before it retries, which would
+  # inflate both daemons' figures; so wait for the socket file first (1 ms polls), then poll ctr.
+  # Each ctr call already takes a few milliseconds, so it is polled without pause.
+  until [[ -S $sock ]] && "$ctr" --address "$sock" version >/dev/null 2>&1; do
+    [[ -S $sock ]] || sleep 0.001
     if ! kill -0 "$daemon_pid" 2>/dev/null; then
       echo "$kind exited before serving; its log:" >&2
       cat "$dir/stderr.log" >&2

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.berth.api.GrpcServices;
 import dev.berth.config.ConfigProblem;
+import dev.berth.config.ConfigValidationException;
 import dev.berth.kernel.Kernel;
 import dev.berth.kernel.KernelOptions;
 import dev.berth.kernel.RequiredPluginException;
@@ -68,6 +69,9 @@ final class Daemon implements AutoCloseable {
     /**
      * Starts the kernel's plugins, then serves their gRPC services on the configured socket, then watches
      * the plugin directories. On failure nothing is left running.
+     *
+     * @throws ConfigValidationException if a plugin's section of the config is invalid
+     * @throws StartupException          if a required plugin did not start or the socket cannot be served
      */
     static Daemon start(Settings settings, BuildInfo build, GrpcServer.Transport transport) throws StartupException {
         DaemonConfig config = settings.daemon();
@@ -76,7 +80,7 @@ final class Daemon implements AutoCloseable {
         try {
             List<ConfigProblem> problems = kernel.configProblems();
             if (!problems.isEmpty()) {
-                throw new StartupException(problems.stream().map(ConfigProblem::format).toList());
+                throw new ConfigValidationException(problems);
             }
             long prepared = System.nanoTime();
             createDirectory(config.root());
@@ -100,7 +104,7 @@ final class Daemon implements AutoCloseable {
         } catch (IOException e) {
             abandon(kernel, transport);
             throw new StartupException(List.of(e.getMessage() != null ? e.getMessage() : e.toString()));
-        } catch (StartupException | RuntimeException e) {
+        } catch (RuntimeException e) {
             abandon(kernel, transport);
             throw e;
         }

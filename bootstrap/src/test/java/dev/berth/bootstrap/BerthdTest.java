@@ -107,6 +107,19 @@ class BerthdTest {
     }
 
     @Test
+    void startupFailsOnAnUnknownPluginSectionNamingFileLineAndThePluginMeant() throws Exception {
+        Path file = dir.resolve("berth.conf");
+        Files.writeString(file, "plugins {\n  \"io.containerd.grpc.v1.verison\" {}\n}\n");
+        assertEquals(1, run("--config", file.toString(), "--root", dir.resolve("root").toString(),
+                "--state", dir.resolve("state").toString()));
+        List<String> lines = errLines();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.getFirst().startsWith(file + ":2: plugins.\"io.containerd.grpc.v1.verison\": "), lines.toString());
+        assertTrue(lines.getFirst().contains("io.containerd.grpc.v1.version"), lines.toString());
+        assertFalse(Files.exists(dir.resolve("state/berth.sock")));
+    }
+
+    @Test
     void defaultPrintsEachKeyWithItsDescription() {
         assertEquals(0, run("config", "default"));
         String text = out();

@@ -1,0 +1,91 @@
+package dev.berth.plugins.grpc.storage;
+
+import com.google.protobuf.UnsafeByteOperations;
+import dev.berth.api.Errors;
+import dev.berth.api.services.content.v1.ReadContentResponse;
+import dev.berth.plugin.content.ContentReader;
+import dev.berth.plugin.content.ContentStore;
+import dev.berth.plugin.content.Digest;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.nio.ByteBuffer;
+
+/**
+ * Streams a blob's bytes in chunks of {@value #CHUNK} bytes, as containerd does, sending only while
+ * the client's window has room: a slow reader holds at most a chunk or so in the daemon's memory.
+ */
+final class ReadPump {
+    /** containerd's read buffer, one response per chunk. */
+    static final int CHUNK = 1 << 20;
+
+    private final ContentReader reader;
+    private final ServerCallStreamObserver<ReadContentResponse> observer;
+    private final long end;
+    private long offset;
+    private boolean done;
+
+    private ReadPump(ContentReader reader, ServerCallStreamObserver<ReadContentResponse> observer, long offset, long end) {
+        this.reader = reader;
+        this.observer = observer;
+        this.offset = offset;
+        this.end = end;
+    }
+
+    /**
+     * Opens the blob and checks the range as containerd: a negative offset reads from the start, an
+     * offset past the end is out of range, a size of zero or beyond the end reads to the end.
+     */
+    static ReadPump open(ContentStore content, Digest digest, long offset, long size,
+            ServerCallStreamObserver<ReadContentResponse> observer) {
+        long length = content.info(digest).size();
+        long start = Math.max(0, offset);
+        if (start > length) {
+            throw Status.OUT_OF_RANGE.withDescription("read past object length " + length + " bytes").asRuntimeException();
+        }
+        long end = size <= 0 || start + size > length ? length : start + size;
+        return new ReadPump(content.readerAt(digest), observer, start, end);
+    }
+
+    /** Sends as the client becomes ready; the reader is closed at the end, on error or on cancel. */
+    void start() {
+        observer.setOnCancelHandler(this::finish);
+        observer.setOnReadyHandler(this::pump);
+    }
+
+    private void pump() {
+        try {
+            while (!done && observer.isReady()) {
+                if (offset >= end) {
+                    finish();
+                    observer.onCompleted();
+                    return;
+                }
+                // a fresh array per message: the transport may still hold the previous one
+                byte[] chunk = new byte[(int) Math.min(CHUNK, end - offset)];
+                ByteBuffer buffer = ByteBuffer.wrap(chunk);
+                while (buffer.hasRemaining()) {
+                    if (reader.read(buffer, offset + buffer.position()) < 0) {
+                        throw new IllegalStateException("blob ended at " + (offset + buffer.position()) + " of " + end);
+                    }
+                }
+                observer.onNext(ReadContentResponse.newBuilder()
+                        .setOffset(offset)
+                        .setData(UnsafeByteOperations.unsafeWrap(chunk))
+                        .build());
+                offset += chunk.length;
+            }
+        } catch (RuntimeException e) {
+            if (!done) {
+                finish();
+                observer.onError(Errors.toStatus(e));
+            }
+        }
+    }
+
+    private void finish() {
+        if (!done) {
+            done = true;
+            reader.close();
+        }
+    }
+}
