@@ -55,8 +55,8 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StorageIT {
-    /** Large enough to span hundreds of write and read messages; 1 GiB is the benchmark's size. */
-    private static final int LARGE = 256 << 20;
+    /** The acceptance size: 1 GiB spans about a thousand write and read messages. */
+    private static final int LARGE = 1 << 30;
     private static final Duration LONG = Duration.ofMinutes(3);
     private static final Metadata.Key<String> NAMESPACE = Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> LEASE = Metadata.Key.of("containerd-lease", Metadata.ASCII_STRING_MARSHALLER);
@@ -67,8 +67,21 @@ class StorageIT {
     @BeforeAll
     void start() throws IOException {
         Ctr.requireInstalled();
-        berthd = new Berthd().start();
+        berthd = collectOnlyOnRequest(new Berthd()).start();
         work = Files.createDirectories(berthd.dir().resolve("work"));
+    }
+
+    /**
+     * Content that ctr ingests is held by nothing, so a collection triggered by the daemon's own
+     * thresholds could take it at any moment; with this config collections run when a test asks.
+     */
+    private static Berthd collectOnlyOnRequest(Berthd berthd) {
+        return berthd.writeConfig(berthd.baseConfig() + """
+                plugins."io.containerd.gc.v1.scheduler" {
+                  deletion-threshold = 1000000000
+                  mutation-threshold = 0
+                }
+                """);
     }
 
     @AfterAll
@@ -276,7 +289,7 @@ class StorageIT {
 
     @Test
     void killedDuringConcurrentIngestsItRestartsWithOnlyWholeBlobs() throws Exception {
-        try (Berthd first = new Berthd().start()) {
+        try (Berthd first = collectOnlyOnRequest(new Berthd()).start()) {
             NsCtr ctr = new NsCtr(first.ctr(), "crash");
             Path files = Files.createDirectories(first.dir().resolve("files"));
             // blobs committed before the crash, made roots so that no collection may take them

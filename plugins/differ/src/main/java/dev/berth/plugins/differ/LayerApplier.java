@@ -13,9 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -182,7 +180,7 @@ final class LayerApplier {
         }
         // after lchown, which clears setuid and setgid
         if (entry.type() != TarEntry.Type.SYMLINK) {
-            Files.setAttribute(path, "unix:mode", entry.mode(), LinkOption.NOFOLLOW_LINKS);
+            Posix.chmod(path, entry.mode());
         }
     }
 
@@ -222,8 +220,7 @@ final class LayerApplier {
     private static void setTimes(Path path, TarEntry entry) throws IOException {
         Instant mtime = entry.mtime();
         Instant atime = entry.atime().filter(a -> a.isAfter(mtime)).orElse(mtime);
-        Files.getFileAttributeView(path, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-                .setTimes(FileTime.from(mtime), FileTime.from(atime), null);
+        Posix.lutimes(path, atime, mtime);
     }
 
     private void whiteout(Path parent, String name, TarEntry entry) throws IOException {

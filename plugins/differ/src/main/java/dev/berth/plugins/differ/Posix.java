@@ -37,6 +37,12 @@ final class Posix {
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG), true);
     private static final MethodHandle LCHOWN = handle("lchown",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), true);
+    private static final MethodHandle CHMOD = handle("chmod",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), true);
+    private static final MethodHandle UTIMENSAT = handle("utimensat", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), true);
+    private static final int AT_FDCWD = -100;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final MethodHandle LSETXATTR = handle("lsetxattr", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), true);
     private static final MethodHandle LGETXATTR = handle("lgetxattr", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
@@ -95,6 +101,41 @@ final class Posix {
             MemorySegment state = arena.allocate(CAPTURE);
             int rc = (int) LCHOWN.invokeExact(state, cPath(arena, path), (int) uid, (int) gid);
             check(rc, "lchown", path, state);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Sets the mode, setuid, setgid and sticky bits included. Unlike the JDK's {@code unix:mode},
+     * which opens the file to change it, this never blocks on a FIFO. The caller ensures the path
+     * is not a symlink.
+     */
+    static void chmod(Path path, int mode) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            int rc = (int) CHMOD.invokeExact(state, cPath(arena, path), mode);
+            check(rc, "chmod", path, state);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Sets access and modification times of the path itself, a symlink's included, without opening it. */
+    static void lutimes(Path path, java.time.Instant atime, java.time.Instant mtime) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment times = arena.allocate(ValueLayout.JAVA_LONG, 4);
+            times.setAtIndex(ValueLayout.JAVA_LONG, 0, atime.getEpochSecond());
+            times.setAtIndex(ValueLayout.JAVA_LONG, 1, atime.getNano());
+            times.setAtIndex(ValueLayout.JAVA_LONG, 2, mtime.getEpochSecond());
+            times.setAtIndex(ValueLayout.JAVA_LONG, 3, mtime.getNano());
+            int rc = (int) UTIMENSAT.invokeExact(state, AT_FDCWD, cPath(arena, path), times, AT_SYMLINK_NOFOLLOW);
+            check(rc, "utimensat", path, state);
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Throwable t) {

@@ -215,13 +215,8 @@ class LayerApplierTest {
             try (var in = Files.newInputStream(archive)) {
                 new LayerApplier(target, LayerApplier.privilegedProcess()).apply(in);
             }
-            Map<String, String> expected = Trees.describe(source);
-            Map<String, String> actual = Trees.describe(target);
-            if (format.equals("gnu")) {
-                // GNU format has no place for xattrs
-                expected.replaceAll((k, v) -> v.replaceAll(" user\\.\\S+", ""));
-            }
-            assertEquals(expected, actual, format);
+            // GNU tar writes the xattrs as PAX records even in its own format
+            assertEquals(Trees.describe(source), Trees.describe(target), format);
             assertEquals(stat(target.resolve("big")).get("ino"), stat(target.resolve("big.hard")).get("ino"));
         }
     }

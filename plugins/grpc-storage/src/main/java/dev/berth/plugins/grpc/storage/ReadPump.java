@@ -12,11 +12,13 @@ import java.nio.ByteBuffer;
 
 /**
  * Streams a blob's bytes in chunks of {@value #CHUNK} bytes, as containerd does, sending only while
- * the client's window has room: a slow reader holds at most a chunk or so in the daemon's memory.
+ * the client's window has room: a slow reader holds at most a few chunks in the daemon's memory.
  */
 final class ReadPump {
     /** containerd's read buffer, one response per chunk. */
     static final int CHUNK = 1 << 20;
+    /** Bytes queued for the client before the pump waits: a few chunks in flight. */
+    private static final int READY_THRESHOLD = 4 * CHUNK;
 
     private final ContentReader reader;
     private final ServerCallStreamObserver<ReadContentResponse> observer;
@@ -48,6 +50,9 @@ final class ReadPump {
 
     /** Sends as the client becomes ready; the reader is closed at the end, on error or on cancel. */
     void start() {
+        // gRPC's default threshold (32 KiB) is below one chunk, so without this each chunk would wait
+        // for the previous one to drain: reading from disk and sending would never overlap
+        observer.setOnReadyThreshold(READY_THRESHOLD);
         observer.setOnCancelHandler(this::finish);
         observer.setOnReadyHandler(this::pump);
     }
