@@ -194,7 +194,9 @@ logged_gc_ms() {
   case $kind in
     containerd)
       line=$(tail -n "+$((from + 1))" "$log" | grep 'msg="garbage collected"' | tail -n 1 || true)
-      [[ $line =~ d=([^[:space:]]+) ]] && go_ms "${BASH_REMATCH[1]}"
+      if [[ $line =~ d=([^[:space:]]+) ]]; then
+        go_ms "${BASH_REMATCH[1]}"
+      fi
       ;;
     berthd)
       line=$(tail -n "+$((from + 1))" "$log" | grep 'GarbageCollector: garbage collected' | tail -n 1 || true)
@@ -206,8 +208,8 @@ logged_gc_ms() {
 }
 
 # --------------------------------------------------------------------------------------------- loader
-# 10,000 blobs and 90,000 leases through ctr would take about 60 ms a call here (over 1.5 hours for
-# both daemons); this client makes the same gRPC calls, 32 at a time, on one connection.
+# 10,000 blobs and 90,000 leases through ctr would take about 60 ms a call here (over 3 hours for both
+# daemons, one call at a time); this client makes the same gRPC calls, 32 at a time, on one connection.
 mkdir -p "$meta_work/loader"
 cat >"$meta_work/loader/Load.java" <<'EOF'
 import com.google.protobuf.ByteString;

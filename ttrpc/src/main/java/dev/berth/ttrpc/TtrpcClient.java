@@ -42,6 +42,9 @@ public final class TtrpcClient implements AutoCloseable {
     private final Path socket;
     private final FrameChannel channel;
     private final Runnable onClose;
+    /** Completes a pending call when the connection ends; the caller then throws on its own thread. */
+    private static final Response CLOSED = Response.newBuilder().build();
+
     private final ConcurrentHashMap<Integer, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
     // client-initiated streams are odd; unsigned wrap-around after 2^31 calls is harmless
     private final AtomicInteger nextStreamId = new AtomicInteger(1);
@@ -128,6 +131,9 @@ public final class TtrpcClient implements AutoCloseable {
         }
 
         Response response = await(streamId, result, limited ? timeout : null, service + "/" + method);
+        if (response == CLOSED) {
+            throw unavailable();
+        }
         if (response.hasStatus() && response.getStatus().getCode() != Code.OK_VALUE) {
             throw Statuses.toException(response.getStatus());
         }
@@ -152,6 +158,7 @@ public final class TtrpcClient implements AutoCloseable {
 
     private Response await(int streamId, CompletableFuture<Response> result, Duration timeout, String call) {
         try {
+            // completed normally in every case, failures as statuses, so exceptions are thrown on the caller's thread
             return timeout == null ? result.get() : result.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             pending.remove(streamId);
@@ -161,10 +168,7 @@ public final class TtrpcClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new CanceledException(call + ": canceled", e);
         } catch (ExecutionException e) {
-            throw switch (e.getCause()) {
-                case RuntimeException r -> r;
-                default -> new IllegalStateException(e.getCause());
-            };
+            throw new IllegalStateException("ttrpc: pending call failed", e.getCause());
         }
     }
 
@@ -197,17 +201,15 @@ public final class TtrpcClient implements AutoCloseable {
             return;
         }
         if (frame.oversized()) {
-            call.completeExceptionally(new TtrpcException(Code.RESOURCE_EXHAUSTED, "message length "
-                    + frame.length() + " exceed maximum message size of " + FrameChannel.MAX_MESSAGE_LENGTH));
+            call.complete(failure(Code.RESOURCE_EXHAUSTED, "message length " + frame.length()
+                    + " exceed maximum message size of " + FrameChannel.MAX_MESSAGE_LENGTH));
         } else if (frame.type() != FrameChannel.TYPE_RESPONSE) {
-            call.completeExceptionally(new TtrpcException(Code.INTERNAL,
-                    "ttrpc: unknown message type " + frame.type() + " received"));
+            call.complete(failure(Code.INTERNAL, "ttrpc: unknown message type " + frame.type() + " received"));
         } else {
             try {
                 call.complete(Response.parseFrom(frame.payload()));
             } catch (InvalidProtocolBufferException e) {
-                call.completeExceptionally(new TtrpcException(Code.INTERNAL,
-                        "ttrpc: cannot parse response envelope: " + e.getMessage()));
+                call.complete(failure(Code.INTERNAL, "ttrpc: cannot parse response envelope: " + e.getMessage()));
             }
         }
     }
@@ -225,9 +227,13 @@ public final class TtrpcClient implements AutoCloseable {
         pending.keySet().forEach(id -> {
             CompletableFuture<Response> call = pending.remove(id);
             if (call != null) {
-                call.completeExceptionally(unavailable());
+                call.complete(CLOSED);
             }
         });
+    }
+
+    private static Response failure(Code code, String message) {
+        return Response.newBuilder().setStatus(Statuses.status(code, message)).build();
     }
 
     private UnavailableException unavailable() {

@@ -42,6 +42,52 @@ public sealed interface Event {
         }
     }
 
+    /** An image was created (topic {@code /images/create}). */
+    record ImageCreate(String name, Map<String, String> labels) implements Event {
+        public ImageCreate {
+            requireNonNull(name, "name is null");
+            labels = Map.copyOf(requireNonNull(labels, "labels is null"));
+        }
+    }
+
+    /** An image changed (topic {@code /images/update}); {@code labels} are those it has now. */
+    record ImageUpdate(String name, Map<String, String> labels) implements Event {
+        public ImageUpdate {
+            requireNonNull(name, "name is null");
+            labels = Map.copyOf(requireNonNull(labels, "labels is null"));
+        }
+    }
+
+    /** An image was deleted (topic {@code /images/delete}). */
+    record ImageDelete(String name) implements Event {
+        public ImageDelete {
+            requireNonNull(name, "name is null");
+        }
+    }
+
+    /** An active snapshot was prepared (topic {@code /snapshot/prepare}); {@code parent} is empty for none. */
+    record SnapshotPrepare(String key, String parent) implements Event {
+        public SnapshotPrepare {
+            requireNonNull(key, "key is null");
+            requireNonNull(parent, "parent is null");
+        }
+    }
+
+    /** Active snapshot {@code key} was committed as {@code name} (topic {@code /snapshot/commit}). */
+    record SnapshotCommit(String key, String name) implements Event {
+        public SnapshotCommit {
+            requireNonNull(key, "key is null");
+            requireNonNull(name, "name is null");
+        }
+    }
+
+    /** A snapshot was removed (topic {@code /snapshot/remove}). */
+    record SnapshotRemove(String key) implements Event {
+        public SnapshotRemove {
+            requireNonNull(key, "key is null");
+        }
+    }
+
     /**
      * An event the daemon does not interpret: one a client published or forwarded, or one from a
      * component with its own payload types, kept as the type URL and encoded bytes it came with.

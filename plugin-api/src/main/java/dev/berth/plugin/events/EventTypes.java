@@ -13,6 +13,12 @@ public final class EventTypes {
     public static final String NAMESPACE_UPDATE = "/namespaces/update";
     public static final String NAMESPACE_DELETE = "/namespaces/delete";
     public static final String CONTENT_DELETE = "/content/delete";
+    public static final String IMAGE_CREATE = "/images/create";
+    public static final String IMAGE_UPDATE = "/images/update";
+    public static final String IMAGE_DELETE = "/images/delete";
+    public static final String SNAPSHOT_PREPARE = "/snapshot/prepare";
+    public static final String SNAPSHOT_COMMIT = "/snapshot/commit";
+    public static final String SNAPSHOT_REMOVE = "/snapshot/remove";
 
     private EventTypes() {}
 }

@@ -1,6 +1,8 @@
 package dev.berth.plugin.metadata;
 
 import dev.berth.plugin.content.ContentStore;
+import dev.berth.plugin.snapshots.Snapshotter;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -25,6 +27,25 @@ public interface MetadataStore {
      * @throws dev.berth.plugin.InvalidArgumentException if the namespace is not a valid identifier
      */
     ContentStore content(String namespace, Optional<String> lease);
+
+    /** The images. */
+    ImageStore images();
+
+    /**
+     * The snapshotter {@code snapshotter} as {@code namespace} sees it, as containerd's metadata
+     * snapshotter: keys are the namespace's own (mapped to backend keys the namespace never sees),
+     * labels are kept per namespace, and when {@code lease} is given (the {@code containerd-lease}
+     * header) every snapshot created is added to that lease as a {@code snapshots/<snapshotter>}
+     * resource. Snapshots referenced by {@code containerd.io/gc.ref.snapshot.<snapshotter>} labels,
+     * leases and roots are kept by the collector; others are removed from the backend.
+     *
+     * @throws dev.berth.plugin.NotFoundException        if there is no such snapshotter
+     * @throws dev.berth.plugin.InvalidArgumentException if the namespace is not a valid identifier
+     */
+    Snapshotter snapshotter(String namespace, String snapshotter, Optional<String> lease);
+
+    /** The ids of the snapshotters this store wraps, sorted. */
+    List<String> snapshotters();
 
     /**
      * Registers a listener told after every committed write; its argument is true when writes

@@ -8,11 +8,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.google.protobuf.Any;
 import dev.berth.api.runtime.runc.options.Options;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +32,8 @@ final class ShimFixture implements AutoCloseable {
     final Path daemonAddress;
     final Path eventsSocket;
     final Path runcRoot;
-    private final FileChannel log;
-    private final StringBuilder logText = new StringBuilder();
+    private final Process logReader;
+    private final Path logCopy;
     private final List<Long> shimPids = new ArrayList<>();
 
     /** Skips where the shim or root is missing, but fails in CI, which installs both. */
@@ -57,9 +54,13 @@ final class ShimFixture implements AutoCloseable {
         this.runcRoot = Files.createDirectories(dir.resolve("runc"));
         Files.writeString(bundle.resolve("config.json"), "{}");
         run(List.of("mkfifo", bundle.resolve("log").toString()));
-        // read and write, so that opening does not wait for the shim and the FIFO never reports end of file
-        this.log = FileChannel.open(bundle.resolve("log"), StandardOpenOption.READ, StandardOpenOption.WRITE);
-        Thread.ofVirtual().start(this::drainLog);
+        // the shim blocks opening the FIFO until it has a reader; a process, unlike a blocked read in this JVM,
+        // can be stopped at teardown whatever state it is in
+        this.logCopy = dir.resolve(id + ".log");
+        this.logReader = new ProcessBuilder("cat", bundle.resolve("log").toString())
+                .redirectOutput(logCopy.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
     }
 
     /** The runc options every task of this fixture uses: runc's state kept under the test's directory. */
@@ -99,10 +100,8 @@ final class ShimFixture implements AutoCloseable {
         shimPids.add(shimPid);
     }
 
-    String log() {
-        synchronized (logText) {
-            return logText.toString();
-        }
+    String log() throws IOException {
+        return Files.readString(logCopy);
     }
 
     private ProcessBuilder command(List<String> args) {
@@ -112,19 +111,6 @@ final class ShimFixture implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).directory(bundle.toFile());
         builder.environment().put("TTRPC_ADDRESS", eventsSocket.toString());
         return builder;
-    }
-
-    private void drainLog() {
-        ByteBuffer buffer = ByteBuffer.allocate(8192);
-        try {
-            while (log.read(buffer.clear()) >= 0) {
-                synchronized (logText) {
-                    logText.append(new String(buffer.array(), 0, buffer.position(), UTF_8));
-                }
-            }
-        } catch (IOException e) {
-            // closed at teardown
-        }
     }
 
     /** Kills what the test left behind: shims, the container (through runc), the rootfs mount. */
@@ -145,7 +131,7 @@ final class ShimFixture implements AutoCloseable {
         while (Files.readString(Path.of("/proc/self/mountinfo")).contains(" " + rootfs + " ")) {
             run(List.of("umount", rootfs.toString()));
         }
-        log.close();
+        logReader.destroyForcibly().waitFor();
     }
 
     static String run(List<String> command) throws IOException, InterruptedException {

@@ -69,6 +69,7 @@ class ShimTest {
     @AfterEach
     void tearDown() throws Exception {
         if (shim != null) {
+            System.out.println("SHIMLOG\n" + shim.log());
             shim.close();
         }
         if (daemon != null) {
@@ -106,7 +107,11 @@ class ShimTest {
     void runsATaskThroughRuncAndForwardsItsEventsToTheDaemon() throws Exception {
         Path rootfs = busyboxRootfs(dir.resolve("rootfs"));
         writeSpec(shim.bundle, List.of("/bin/sh", "-c", "echo hello from $(cat /etc/hostname 2>/dev/null || echo busybox); exit 3"));
+        // stdout as ctr passes it: a FIFO the shim writes and the client reads until the process exits
         Path stdout = dir.resolve("stdout");
+        ShimFixture.run(List.of("mkfifo", stdout.toString()));
+        Process stdoutReader = new ProcessBuilder("cat", stdout.toString())
+                .redirectOutput(dir.resolve("stdout.txt").toFile()).start();
         Path runtime = recordingRuntime(dir.resolve("runtime-wrapper"), dir.resolve("invocations"));
         Options options = shim.options().setBinaryName(runtime.toString()).build();
 
@@ -119,7 +124,7 @@ class ShimTest {
                     .setBundle(shim.bundle.toString())
                     .addRootfs(Mount.newBuilder().setType("bind").setSource(rootfs.toString())
                             .addAllOptions(List.of("rbind", "rw")))
-                    .setStdout("file://" + stdout)
+                    .setStdout(stdout.toString())
                     .setOptions(ShimFixture.pack(options))
                     .build()).getPid();
             assertTrue(pid > 0);
@@ -137,7 +142,8 @@ class ShimTest {
             assertEquals(3, deleted.getExitStatus());
             assertEquals(pid, deleted.getPid());
 
-            assertEquals("hello from busybox\n", Files.readString(stdout));
+            assertTrue(stdoutReader.waitFor(10, TimeUnit.SECONDS), "the shim closes stdout after the exit");
+            assertEquals("hello from busybox\n", Files.readString(dir.resolve("stdout.txt")));
             assertTrue(Files.readString(dir.resolve("invocations")).contains("create"),
                     "runc ran through the BinaryName of the options");
             assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(" " + shim.bundle.resolve("rootfs") + " "),
@@ -198,7 +204,7 @@ class ShimTest {
         assertFalse(Files.isDirectory(shim.runcRoot.resolve(NAMESPACE).resolve(shim.id)), "runc's state is gone");
     }
 
-    private Envelope next(String topic) throws InterruptedException {
+    private Envelope next(String topic) throws InterruptedException, IOException {
         Envelope envelope;
         do {
             envelope = events.poll(10, TimeUnit.SECONDS);

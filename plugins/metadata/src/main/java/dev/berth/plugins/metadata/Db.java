@@ -5,11 +5,15 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.UncheckedIOException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -39,7 +43,12 @@ import org.lmdbjava.Txn;
  * ingests    &lt;ns&gt; &lt;ref&gt; → IngestRecord
  * leases     &lt;ns&gt; &lt;lease&gt; → LeaseRecord
  * resources  &lt;ns&gt; &lt;lease&gt; &lt;type&gt; &lt;id&gt; → ResourceRecord
+ * snapshots  &lt;ns&gt; &lt;snapshotter&gt; &lt;key&gt; → SnapshotRecord
+ * children   &lt;ns&gt; &lt;snapshotter&gt; &lt;parent&gt; &lt;child&gt; → the child's key
+ * images     &lt;ns&gt; &lt;name&gt; → ImageRecord
  * </pre>
+ * and in {@code meta}, "snapshot-seq" → last sequence used in backend snapshot keys. Tables added
+ * since version 1 start empty in an older environment, which is therefore still version 1.
  *
  * <p>Every write transaction runs on one platform thread: LMDB ties a write transaction to the
  * thread that began it, and a virtual thread may move between carriers. Readers use
@@ -57,11 +66,16 @@ final class Db implements AutoCloseable {
     final Dbi<byte[]> ingests;
     final Dbi<byte[]> leases;
     final Dbi<byte[]> resources;
+    final Dbi<byte[]> snapshots;
+    final Dbi<byte[]> children;
+    final Dbi<byte[]> images;
     private final ExecutorService writer = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("berth-metadata-writer").daemon().factory());
     private final List<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
     /** Removals since the last collection; what containerd calls dirty. */
     private final AtomicInteger dirty = new AtomicInteger();
+    /** Snapshotters that had snapshots removed from the metadata since their last backend cleanup. */
+    private final Set<String> dirtySnapshotters = ConcurrentHashMap.newKeySet();
 
     Db(Path path) {
         this.path = requireNonNull(path, "path is null");
@@ -70,7 +84,7 @@ final class Db implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + path, e);
         }
-        env = Env.create(ByteArrayProxy.PROXY_BA).setMapSize(MAP_SIZE).setMaxDbs(8).setMaxReaders(1024)
+        env = Env.create(ByteArrayProxy.PROXY_BA).setMapSize(MAP_SIZE).setMaxDbs(16).setMaxReaders(1024)
                 .open(path.toFile(), EnvFlags.MDB_NOTLS);
         meta = env.openDbi("meta", DbiFlags.MDB_CREATE);
         namespaces = env.openDbi("namespaces", DbiFlags.MDB_CREATE);
@@ -78,6 +92,9 @@ final class Db implements AutoCloseable {
         ingests = env.openDbi("ingests", DbiFlags.MDB_CREATE);
         leases = env.openDbi("leases", DbiFlags.MDB_CREATE);
         resources = env.openDbi("resources", DbiFlags.MDB_CREATE);
+        snapshots = env.openDbi("snapshots", DbiFlags.MDB_CREATE);
+        children = env.openDbi("children", DbiFlags.MDB_CREATE);
+        images = env.openDbi("images", DbiFlags.MDB_CREATE);
         write(tx -> {
             byte[] version = tx.get(meta, Codec.key("version"));
             if (version != null && !SCHEMA_VERSION.equals(new String(version, UTF_8))) {
@@ -151,6 +168,31 @@ final class Db implements AutoCloseable {
 
     void clearDirty() {
         dirty.set(0);
+    }
+
+    /** Marks {@code snapshotter} as having a backend that may hold snapshots the metadata no longer records. */
+    void markSnapshotsDirty(String snapshotter) {
+        dirtySnapshotters.add(snapshotter);
+    }
+
+    /** The snapshotters marked by {@link #markSnapshotsDirty} since the last call, now unmarked. */
+    Set<String> takeDirtySnapshotters() {
+        Set<String> taken = new HashSet<>();
+        for (String snapshotter : dirtySnapshotters) {
+            if (dirtySnapshotters.remove(snapshotter)) {
+                taken.add(snapshotter);
+            }
+        }
+        return taken;
+    }
+
+    /** The next value of the sequence stored under {@code name} in {@code meta}. */
+    long nextSequence(Tx tx, String name) {
+        byte[] key = Codec.key(name);
+        byte[] value = tx.get(meta, key);
+        long next = (value == null ? 0 : ByteBuffer.wrap(value).getLong()) + 1;
+        tx.put(meta, key, ByteBuffer.allocate(Long.BYTES).putLong(next).array());
+        return next;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.berth.plugins.metadata;
 
+import dev.berth.plugin.FailedPreconditionException;
 import dev.berth.plugin.NotFoundException;
 import dev.berth.plugin.UnavailableException;
 import dev.berth.plugin.content.ContentStore;
@@ -8,10 +9,14 @@ import dev.berth.plugin.content.IngestStatus;
 import dev.berth.plugin.metadata.GcStats;
 import dev.berth.plugin.metadata.Labels;
 import dev.berth.plugin.metadata.Resource;
+import dev.berth.plugin.snapshots.Cleaner;
+import dev.berth.plugin.snapshots.SnapshotInfo;
 import dev.berth.plugins.metadata.Records.BlobRecord;
+import dev.berth.plugins.metadata.Records.ImageRecord;
 import dev.berth.plugins.metadata.Records.IngestRecord;
 import dev.berth.plugins.metadata.Records.LeaseRecord;
 import dev.berth.plugins.metadata.Records.ResourceRecord;
+import dev.berth.plugins.metadata.Records.SnapshotRecord;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +25,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,11 +38,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Tricolour mark and sweep over the metadata, with containerd's semantics. Roots: leases that have
- * not expired and what they hold, ingests that have not expired, blobs labelled
- * {@code containerd.io/gc.root}. Edges: {@code containerd.io/gc.ref.content*} and
- * {@code containerd.io/gc.ref.snapshot.<snapshotter>*} labels, and an ingest's shared digest.
- * Unreachable blobs, ingests and leases are removed from the metadata; then whatever no namespace
- * still references is removed from the backing content store.
+ * not expired and what they hold, ingests that have not expired, images (their target and what
+ * their labels reference), blobs and snapshots labelled {@code containerd.io/gc.root}. Edges:
+ * {@code containerd.io/gc.ref.content*} and {@code containerd.io/gc.ref.snapshot.<snapshotter>*}
+ * labels, a snapshot's parent, and an ingest's shared digest. Unreachable blobs, ingests, leases
+ * and snapshots are removed from the metadata; then whatever no namespace still references is
+ * removed from the backing content store and from the backend snapshotters.
  */
 final class GarbageCollector {
     private static final Logger log = LoggerFactory.getLogger(GarbageCollector.class);
@@ -51,14 +58,17 @@ final class GarbageCollector {
 
     private final Db db;
     private final ContentStore backend;
+    private final Map<String, SnapshotBackend> snapshotters;
     private final Clock clock;
     private final Lock contentLock;
     private final Lock serial = new ReentrantLock();
     private final AtomicBoolean contentDirty = new AtomicBoolean(true);
 
-    GarbageCollector(Db db, ContentStore backend, Clock clock, Lock contentLock) {
+    GarbageCollector(Db db, ContentStore backend, Map<String, SnapshotBackend> snapshotters, Clock clock,
+            Lock contentLock) {
         this.db = db;
         this.backend = backend;
+        this.snapshotters = snapshotters;
         this.clock = clock;
         this.contentLock = contentLock;
         // deleting a blob from a namespace may free it in the backing store
@@ -86,6 +96,14 @@ final class GarbageCollector {
                 long contentStart = System.nanoTime();
                 cleanupContent();
                 content = Duration.ofNanos(System.nanoTime() - contentStart);
+            }
+            for (String name : db.takeDirtySnapshotters()) {
+                SnapshotBackend snapshotter = snapshotters.get(name);
+                if (snapshotter != null) {
+                    long snapshotsStart = System.nanoTime();
+                    cleanupSnapshotter(snapshotter);
+                    log.debug("snapshotter {} cleaned up in {}", name, Duration.ofNanos(System.nanoTime() - snapshotsStart));
+                }
             }
             log.debug("garbage collected {} objects in {} (content {})", removed, metadata, content);
             return new GcStats(metadata, content, removed);
@@ -120,10 +138,21 @@ final class GarbageCollector {
                 roots.add(new Gray(new Node(Kind.INGEST, ingest.namespace(), ingest.ref()), false));
             }
         }
+        for (byte[] value : tx.scan(db.images, new byte[0])) {
+            ImageRecord image = ImageRecord.decode(value);
+            roots.add(new Gray(new Node(Kind.CONTENT, image.namespace(), image.digest()), false));
+            labelReferences(image.namespace(), image.labels(), roots);
+        }
         for (byte[] value : tx.scan(db.blobs, new byte[0])) {
             BlobRecord blob = BlobRecord.decode(value);
             if (blob.labels().containsKey(Labels.GC_ROOT)) {
                 roots.add(new Gray(new Node(Kind.CONTENT, blob.namespace(), blob.digest()), false));
+            }
+        }
+        for (byte[] value : tx.scan(db.snapshots, new byte[0])) {
+            SnapshotRecord snapshot = SnapshotRecord.decode(value);
+            if (snapshot.labels().containsKey(Labels.GC_ROOT)) {
+                roots.add(new Gray(snapshotNode(snapshot), false));
             }
         }
         return tricolour(tx, roots);
@@ -139,8 +168,7 @@ final class GarbageCollector {
             if (!seen.add(gray)) {
                 continue;
             }
-            for (Node target : references(tx, gray)) {
-                Gray next = new Gray(target, false);
+            for (Gray next : references(tx, gray)) {
                 if (!seen.contains(next)) {
                     grays.push(next);
                 }
@@ -150,9 +178,9 @@ final class GarbageCollector {
         return reachable;
     }
 
-    private List<Node> references(Db.Tx tx, Gray gray) {
+    private List<Gray> references(Db.Tx tx, Gray gray) {
         Node node = gray.node();
-        List<Node> targets = new ArrayList<>();
+        List<Gray> targets = new ArrayList<>();
         switch (node.kind()) {
             case CONTENT -> {
                 if (gray.flat()) {
@@ -163,34 +191,52 @@ final class GarbageCollector {
                     labelReferences(node.namespace(), BlobRecord.decode(value).labels(), targets);
                 }
             }
+            case SNAPSHOT -> {
+                int slash = node.key().indexOf('/');
+                byte[] value = tx.get(db.snapshots, Codec.key(node.namespace(), node.key().substring(0, slash),
+                        node.key().substring(slash + 1)));
+                if (value == null) {
+                    // a reference to a snapshot that does not exist (yet)
+                    break;
+                }
+                SnapshotRecord snapshot = SnapshotRecord.decode(value);
+                if (!snapshot.parent().isEmpty()) {
+                    // a flat lease keeps the whole chain: without its parents a snapshot is unusable
+                    targets.add(new Gray(new Node(Kind.SNAPSHOT, node.namespace(),
+                            snapshot.snapshotter() + "/" + snapshot.parent()), gray.flat()));
+                }
+                if (!gray.flat()) {
+                    labelReferences(node.namespace(), snapshot.labels(), targets);
+                }
+            }
             case INGEST -> {
                 byte[] value = tx.get(db.ingests, Codec.key(node.namespace(), node.key()));
                 if (value != null) {
                     IngestRecord ingest = IngestRecord.decode(value);
-                    ingest.expected().ifPresent(d -> targets.add(new Node(Kind.CONTENT, node.namespace(), d)));
+                    ingest.expected().ifPresent(d -> targets.add(
+                            new Gray(new Node(Kind.CONTENT, node.namespace(), d), false)));
                 }
             }
-            // snapshots are recorded by a later metadata table; until then they reference nothing
-            case SNAPSHOT, LEASE -> { }
+            case LEASE -> { }
         }
         return targets;
     }
 
     /** The references a labelled object makes, by containerd's label conventions. */
-    static void labelReferences(String namespace, Map<String, String> labels, List<Node> targets) {
+    private static void labelReferences(String namespace, Map<String, String> labels, List<Gray> targets) {
         String content = Labels.GC_REF_CONTENT;
         for (var label : labels.entrySet()) {
             String key = label.getKey();
             if (key.startsWith(content) && (key.length() == content.length()
                     || key.charAt(content.length()) == '.' || key.charAt(content.length()) == '/')) {
-                targets.add(new Node(Kind.CONTENT, namespace, label.getValue()));
+                targets.add(new Gray(new Node(Kind.CONTENT, namespace, label.getValue()), false));
             } else if (key.startsWith(Labels.GC_REF_SNAPSHOT)) {
                 String snapshotter = key.substring(Labels.GC_REF_SNAPSHOT.length());
                 int slash = snapshotter.indexOf('/');
                 if (slash >= 0) {
                     snapshotter = snapshotter.substring(0, slash);
                 }
-                targets.add(new Node(Kind.SNAPSHOT, namespace, snapshotter + "/" + label.getValue()));
+                targets.add(new Gray(new Node(Kind.SNAPSHOT, namespace, snapshotter + "/" + label.getValue()), false));
             }
         }
     }
@@ -216,6 +262,21 @@ final class GarbageCollector {
             BlobRecord blob = BlobRecord.decode(value);
             if (!reachable.contains(new Node(Kind.CONTENT, blob.namespace(), blob.digest()))) {
                 tx.delete(db.blobs, Codec.key(blob.namespace(), blob.digest()));
+                removed++;
+            }
+        }
+        for (byte[] value : tx.scan(db.snapshots, new byte[0])) {
+            SnapshotRecord snapshot = SnapshotRecord.decode(value);
+            if (!reachable.contains(snapshotNode(snapshot))) {
+                String ns = snapshot.namespace();
+                String snapshotter = snapshot.snapshotter();
+                tx.delete(db.snapshots, Codec.key(ns, snapshotter, snapshot.key()));
+                // a reachable child keeps its parent, so the children of an unreachable snapshot are unreachable too
+                tx.deleteAll(db.children, Codec.prefix(ns, snapshotter, snapshot.key()));
+                if (!snapshot.parent().isEmpty()) {
+                    tx.delete(db.children, Codec.key(ns, snapshotter, snapshot.parent(), snapshot.key()));
+                }
+                db.markSnapshotsDirty(snapshotter);
                 removed++;
             }
         }
@@ -259,6 +320,80 @@ final class GarbageCollector {
         } finally {
             contentLock.unlock();
         }
+    }
+
+    /**
+     * Removes from a backend snapshotter the snapshots no namespace records any more, children
+     * before parents, as containerd's snapshotter cleanup. Holding the backend's lock exclusively
+     * keeps out creations, whose backend snapshots are not recorded yet.
+     */
+    private void cleanupSnapshotter(SnapshotBackend snapshotter) {
+        Lock lock = snapshotter.lock().writeLock();
+        lock.lock();
+        try {
+            Set<String> seen = db.read(tx -> {
+                Set<String> keys = new HashSet<>();
+                for (byte[] value : tx.scan(db.snapshots, new byte[0])) {
+                    SnapshotRecord snapshot = SnapshotRecord.decode(value);
+                    if (snapshot.snapshotter().equals(snapshotter.name())) {
+                        keys.add(snapshot.backendKey());
+                    }
+                }
+                return keys;
+            });
+            Map<String, List<SnapshotInfo>> children = new HashMap<>();
+            List<SnapshotInfo> roots = new ArrayList<>();
+            snapshotter.snapshotter().walk(info -> true, info -> {
+                if (info.parent().isEmpty()) {
+                    roots.add(info);
+                } else {
+                    children.computeIfAbsent(info.parent(), parent -> new ArrayList<>()).add(info);
+                }
+            });
+            for (SnapshotInfo root : roots) {
+                prune(snapshotter, root, children, seen);
+            }
+            if (snapshotter.snapshotter() instanceof Cleaner cleaner) {
+                cleaner.cleanup();
+            }
+        } catch (RuntimeException e) {
+            // the metadata is consistent already; what is left in the backend goes at the next cleanup
+            db.markSnapshotsDirty(snapshotter.name());
+            log.warn("snapshotter {}: cleanup failed", snapshotter.name(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void prune(SnapshotBackend snapshotter, SnapshotInfo node, Map<String, List<SnapshotInfo>> children,
+            Set<String> seen) {
+        // iterative depth-first post-order: chains may be longer than the stack is deep
+        Deque<SnapshotInfo> pending = new ArrayDeque<>(List.of(node));
+        Deque<SnapshotInfo> order = new ArrayDeque<>();
+        while (!pending.isEmpty()) {
+            SnapshotInfo next = pending.pop();
+            order.push(next);
+            children.getOrDefault(next.name(), List.of()).forEach(pending::push);
+        }
+        for (SnapshotInfo info : order) {
+            if (seen.contains(info.name())) {
+                continue;
+            }
+            try {
+                snapshotter.snapshotter().remove(info.name());
+                log.debug("snapshotter {}: removed snapshot {}", snapshotter.name(), info.name());
+            } catch (NotFoundException e) {
+                // already gone
+            } catch (FailedPreconditionException e) {
+                // a child the metadata still records keeps it
+                log.warn("snapshotter {}: failed to remove snapshot {}: {}", snapshotter.name(), info.name(),
+                        e.getMessage());
+            }
+        }
+    }
+
+    private static Node snapshotNode(SnapshotRecord snapshot) {
+        return new Node(Kind.SNAPSHOT, snapshot.namespace(), snapshot.snapshotter() + "/" + snapshot.key());
     }
 
     private static boolean expired(LeaseRecord lease, Instant now) {

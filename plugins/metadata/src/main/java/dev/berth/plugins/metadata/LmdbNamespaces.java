@@ -5,10 +5,13 @@ import dev.berth.plugin.metadata.Identifiers;
 import dev.berth.plugin.metadata.Labels;
 import dev.berth.plugin.metadata.NamespaceStore;
 import dev.berth.plugins.metadata.Records.NamespaceRecord;
+import dev.berth.plugins.metadata.Records.SnapshotRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /** Namespaces in the {@code namespaces} table; their objects live in the other tables under their name. */
 final class LmdbNamespaces implements NamespaceStore {
@@ -74,9 +77,15 @@ final class LmdbNamespaces implements NamespaceStore {
                 throw BerthException.of(BerthException.Kind.NOT_FOUND, "namespace \"" + name + "\"");
             }
             List<String> remaining = new ArrayList<>();
+            if (tx.any(db.images, Codec.prefix(name))) {
+                remaining.add("images");
+            }
             if (tx.any(db.blobs, Codec.prefix(name))) {
                 remaining.add("blobs");
             }
+            Set<String> snapshotters = new TreeSet<>();
+            tx.scan(db.snapshots, Codec.prefix(name)).forEach(v -> snapshotters.add(SnapshotRecord.decode(v).snapshotter()));
+            snapshotters.forEach(snapshotter -> remaining.add("snapshots on \"" + snapshotter + "\" snapshotter"));
             if (tx.any(db.leases, Codec.prefix(name))) {
                 remaining.add("leases");
             }

@@ -5,20 +5,25 @@ import dev.berth.plugin.PluginProvider;
 import dev.berth.plugin.Registration;
 import dev.berth.plugin.content.ContentTypes;
 import dev.berth.plugin.metadata.MetadataTypes;
+import dev.berth.plugin.snapshots.SnapshotTypes;
 import java.time.Clock;
 import java.util.List;
 
-/** The metadata store on LMDB ({@code io.containerd.metadata.v1.lmdb}) and its collector ({@code io.containerd.gc.v1.scheduler}). */
+/**
+ * The metadata store on LMDB ({@code io.containerd.metadata.v1.lmdb}), wrapping the content store
+ * and every snapshotter, and its collector ({@code io.containerd.gc.v1.scheduler}).
+ */
 public final class MetadataPlugins implements PluginProvider {
 
     @Override
     public List<Registration<?>> registrations() {
         return List.of(
                 Registration.builder(MetadataTypes.METADATA, "lmdb")
-                        .requires(Dependency.one(ContentTypes.CONTENT))
+                        .requires(Dependency.one(ContentTypes.CONTENT), Dependency.all(SnapshotTypes.SNAPSHOTTER))
                         .init(ctx -> {
                             LmdbMetadataStore store = LmdbMetadataStore.open(ctx.root(),
-                                    ctx.get(Dependency.one(ContentTypes.CONTENT)), Clock.systemUTC());
+                                    ctx.get(Dependency.one(ContentTypes.CONTENT)),
+                                    ctx.getAll(Dependency.all(SnapshotTypes.SNAPSHOTTER)), Clock.systemUTC());
                             ctx.export("path", store.path().toString());
                             ctx.export("policy", "shared");
                             return store;

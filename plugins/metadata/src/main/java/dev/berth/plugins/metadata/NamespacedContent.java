@@ -203,7 +203,7 @@ final class NamespacedContent implements ContentStore {
                 LmdbNamespaces.ensure(db, tx, namespace);
                 IngestRecord previous = ingest(tx, ref);
                 String backendRef = previous != null ? previous.backendRef()
-                        : namespace + "/" + nextSequence(tx) + "/" + ref;
+                        : namespace + "/" + db.nextSequence(tx, "ingest-seq") + "/" + ref;
                 lease.ifPresent(id -> leaseResource(tx, id, new Resource(ref, Resource.INGESTS)));
                 // an ingest no lease holds is kept for a day; one a lease holds goes with the lease
                 Optional<Instant> expireAt = lease.isPresent() ? Optional.empty()
@@ -292,14 +292,6 @@ final class NamespacedContent implements ContentStore {
             throw BerthException.of(BerthException.Kind.NOT_FOUND, "lease does not exist");
         }
         LmdbLeases.put(db, tx, namespace, id, resource);
-    }
-
-    private long nextSequence(Db.Tx tx) {
-        byte[] key = Codec.key("ingest-seq");
-        byte[] value = tx.get(db.meta, key);
-        long next = (value == null ? 0 : ByteBuffer.wrap(value).getLong()) + 1;
-        tx.put(db.meta, key, ByteBuffer.allocate(Long.BYTES).putLong(next).array());
-        return next;
     }
 
     private IngestRecord ingest(Db.Tx tx, String ref) {

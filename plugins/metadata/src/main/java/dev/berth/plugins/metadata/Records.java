@@ -101,4 +101,54 @@ final class Records {
                     Codec.readString(in), Codec.readString(in)));
         }
     }
+
+    /**
+     * A snapshot as one namespace sees it: its key there, the key of the snapshot in the backend
+     * snapshotter, its parent's key in the namespace (empty for none), and its labels.
+     */
+    record SnapshotRecord(String namespace, String snapshotter, String key, String backendKey, String parent,
+            Map<String, String> labels, Instant createdAt, Instant updatedAt) {
+        byte[] encode() {
+            return Codec.value(out -> {
+                Codec.writeString(out, namespace);
+                Codec.writeString(out, snapshotter);
+                Codec.writeString(out, key);
+                Codec.writeString(out, backendKey);
+                Codec.writeString(out, parent);
+                Codec.writeLabels(out, labels);
+                Codec.writeInstant(out, createdAt);
+                Codec.writeInstant(out, updatedAt);
+            });
+        }
+
+        static SnapshotRecord decode(byte[] value) {
+            return Codec.read(value, in -> new SnapshotRecord(Codec.readString(in), Codec.readString(in),
+                    Codec.readString(in), Codec.readString(in), Codec.readString(in), Codec.readLabels(in),
+                    Codec.readInstant(in), Codec.readInstant(in)));
+        }
+    }
+
+    /** An image: its name, labels and target descriptor. */
+    record ImageRecord(String namespace, String name, Map<String, String> labels, String mediaType, String digest,
+            long size, Map<String, String> annotations, Instant createdAt, Instant updatedAt) {
+        byte[] encode() {
+            return Codec.value(out -> {
+                Codec.writeString(out, namespace);
+                Codec.writeString(out, name);
+                Codec.writeLabels(out, labels);
+                Codec.writeString(out, mediaType);
+                Codec.writeString(out, digest);
+                out.writeLong(size);
+                Codec.writeLabels(out, annotations);
+                Codec.writeInstant(out, createdAt);
+                Codec.writeInstant(out, updatedAt);
+            });
+        }
+
+        static ImageRecord decode(byte[] value) {
+            return Codec.read(value, in -> new ImageRecord(Codec.readString(in), Codec.readString(in),
+                    Codec.readLabels(in), Codec.readString(in), Codec.readString(in), in.readLong(),
+                    Codec.readLabels(in), Codec.readInstant(in), Codec.readInstant(in)));
+        }
+    }
 }

@@ -7,7 +7,9 @@ import dev.berth.plugin.PluginDirectory;
 import dev.berth.plugin.content.ContentStore;
 import dev.berth.plugin.content.ContentWriter;
 import dev.berth.plugin.content.Digest;
+import dev.berth.plugin.snapshots.Snapshotter;
 import dev.berth.plugins.content.LocalContentPlugins;
+import dev.berth.plugins.snapshots.copy.NativeSnapshotter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -18,23 +20,49 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
-/** A real local content store and a real LMDB metadata store in a temp dir, on a clock tests move. */
+/**
+ * A real local content store, a real native snapshotter and a real LMDB metadata store in a temp
+ * dir, on a clock tests move.
+ */
 final class Fixture implements AutoCloseable {
     final Path dir;
     final MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
     final ContentStore backend;
+    final Snapshotter nativeBackend;
     LmdbMetadataStore store;
 
     Fixture(Path dir) throws Exception {
         this.dir = dir;
         this.backend = contentStore(dir.resolve("content"));
-        this.store = LmdbMetadataStore.open(dir.resolve("metadata"), backend, clock);
+        this.nativeBackend = NativeSnapshotter.open(dir.resolve("snapshots-native"), clock);
+        this.store = open();
     }
 
     void reopen() {
         store.close();
-        store = LmdbMetadataStore.open(dir.resolve("metadata"), backend, clock);
+        store = open();
+    }
+
+    private LmdbMetadataStore open() {
+        return LmdbMetadataStore.open(dir.resolve("metadata"), backend, Map.of("native", nativeBackend), clock);
+    }
+
+    Snapshotter snapshots(String namespace) {
+        return store.snapshotter(namespace, "native", Optional.empty());
+    }
+
+    Snapshotter snapshots(String namespace, String lease) {
+        return store.snapshotter(namespace, "native", Optional.of(lease));
+    }
+
+    /** The names of every snapshot in the backend snapshotter. */
+    static Set<String> backendNames(Snapshotter backend) {
+        Set<String> names = new TreeSet<>();
+        backend.walk(info -> true, info -> names.add(info.name()));
+        return names;
     }
 
     ContentStore content(String namespace) {
@@ -68,6 +96,7 @@ final class Fixture implements AutoCloseable {
     @Override
     public void close() {
         store.close();
+        nativeBackend.close();
     }
 
     /** The built-in local content store, built as the kernel builds it. */

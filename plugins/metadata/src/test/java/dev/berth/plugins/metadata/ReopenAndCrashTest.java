@@ -63,7 +63,7 @@ class ReopenAndCrashTest {
         assertEquals(300, acknowledged.size(), "the writer stopped early");
         assertEquals(137, child.exitValue(), "killed by SIGKILL");
 
-        try (LmdbMetadataStore store = LmdbMetadataStore.open(metadata, Fixture.contentStore(content),
+        try (LmdbMetadataStore store = LmdbMetadataStore.open(metadata, Fixture.contentStore(content), Map.of(),
                 Clock.systemUTC())) {
             Set<String> present = store.leases().list("crash", l -> true).stream().map(Lease::id)
                     .collect(Collectors.toSet());
@@ -80,7 +80,7 @@ class ReopenAndCrashTest {
     public static final class CrashWriter {
         public static void main(String[] args) throws Exception {
             LmdbMetadataStore store = LmdbMetadataStore.open(Path.of(args[0]), Fixture.contentStore(Path.of(args[1])),
-                    Clock.systemUTC());
+                    Map.of(), Clock.systemUTC());
             for (int i = 0; ; i++) {
                 String id = "lease-" + i;
                 store.leases().create("crash", id, Map.of("n", id));

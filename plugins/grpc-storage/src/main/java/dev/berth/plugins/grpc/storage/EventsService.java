@@ -8,9 +8,15 @@ import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
 import dev.berth.api.Errors;
 import dev.berth.api.events.ContentDelete;
+import dev.berth.api.events.ImageCreate;
+import dev.berth.api.events.ImageDelete;
+import dev.berth.api.events.ImageUpdate;
 import dev.berth.api.events.NamespaceCreate;
 import dev.berth.api.events.NamespaceDelete;
 import dev.berth.api.events.NamespaceUpdate;
+import dev.berth.api.events.SnapshotCommit;
+import dev.berth.api.events.SnapshotPrepare;
+import dev.berth.api.events.SnapshotRemove;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.api.filters.Filter;
 import dev.berth.api.services.events.v1.EventsGrpc;
@@ -131,6 +137,12 @@ final class EventsService implements EventsGrpc.AsyncService, BindableService {
             case Event.NamespaceUpdate e -> pack(NamespaceUpdate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build());
             case Event.NamespaceDelete e -> pack(NamespaceDelete.newBuilder().setName(e.name()).build());
             case Event.ContentDelete e -> pack(ContentDelete.newBuilder().setDigest(e.digest().toString()).build());
+            case Event.ImageCreate e -> pack(ImageCreate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build());
+            case Event.ImageUpdate e -> pack(ImageUpdate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build());
+            case Event.ImageDelete e -> pack(ImageDelete.newBuilder().setName(e.name()).build());
+            case Event.SnapshotPrepare e -> pack(SnapshotPrepare.newBuilder().setKey(e.key()).setParent(e.parent()).build());
+            case Event.SnapshotCommit e -> pack(SnapshotCommit.newBuilder().setKey(e.key()).setName(e.name()).build());
+            case Event.SnapshotRemove e -> pack(SnapshotRemove.newBuilder().setKey(e.key()).build());
             case Event.Opaque e -> Any.newBuilder().setTypeUrl(e.typeUrl()).setValue(ByteString.copyFrom(e.value())).build();
         };
     }
@@ -149,7 +161,8 @@ final class EventsService implements EventsGrpc.AsyncService, BindableService {
 
     /**
      * containerd's envelope fields: {@code namespace}, {@code topic}, and {@code event.<field>} for
-     * the fields of the payloads it knows ({@code name}, {@code labels.<key>}, {@code digest}).
+     * the fields of the payloads it knows ({@code name}, {@code labels.<key>}, {@code digest},
+     * {@code key}, {@code parent}).
      */
     private static Adaptor adaptor(Envelope envelope) {
         return path -> switch (path.getFirst()) {
@@ -161,18 +174,30 @@ final class EventsService implements EventsGrpc.AsyncService, BindableService {
     }
 
     private static Optional<String> eventField(Event event, List<String> path) {
-        record Fields(String name, Map<String, String> labels, String digest) {}
+        record Fields(String name, Map<String, String> labels, String digest, String key, String parent) {
+            Fields(String name, Map<String, String> labels) {
+                this(name, labels, "", "", "");
+            }
+        }
         Fields fields = switch (event) {
-            case Event.NamespaceCreate e -> new Fields(e.name(), e.labels(), "");
-            case Event.NamespaceUpdate e -> new Fields(e.name(), e.labels(), "");
-            case Event.NamespaceDelete e -> new Fields(e.name(), Map.of(), "");
-            case Event.ContentDelete e -> new Fields("", Map.of(), e.digest().toString());
-            case Event.Opaque e -> new Fields("", Map.of(), "");
+            case Event.NamespaceCreate e -> new Fields(e.name(), e.labels());
+            case Event.NamespaceUpdate e -> new Fields(e.name(), e.labels());
+            case Event.NamespaceDelete e -> new Fields(e.name(), Map.of());
+            case Event.ContentDelete e -> new Fields("", Map.of(), e.digest().toString(), "", "");
+            case Event.ImageCreate e -> new Fields(e.name(), e.labels());
+            case Event.ImageUpdate e -> new Fields(e.name(), e.labels());
+            case Event.ImageDelete e -> new Fields(e.name(), Map.of());
+            case Event.SnapshotPrepare e -> new Fields("", Map.of(), "", e.key(), e.parent());
+            case Event.SnapshotCommit e -> new Fields(e.name(), Map.of(), "", e.key(), "");
+            case Event.SnapshotRemove e -> new Fields("", Map.of(), "", e.key(), "");
+            case Event.Opaque e -> new Fields("", Map.of());
         };
         return switch (path.getFirst()) {
             case "name" -> Adaptor.nonEmpty(fields.name());
             case "labels" -> Protos.labels(fields.labels(), path.subList(1, path.size()));
             case "digest" -> Adaptor.nonEmpty(fields.digest());
+            case "key" -> Adaptor.nonEmpty(fields.key());
+            case "parent" -> Adaptor.nonEmpty(fields.parent());
             default -> Optional.empty();
         };
     }

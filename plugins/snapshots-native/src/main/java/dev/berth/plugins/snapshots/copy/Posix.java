@@ -38,6 +38,12 @@ final class Posix {
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle LSETXATTR = function("lsetxattr",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle FCHMODAT = function("fchmodat",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle UTIMENSAT = function("utimensat",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    private static final int AT_FDCWD = -100;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
             LINKER.defaultLookup().find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -59,6 +65,48 @@ final class Posix {
             int result = (int) MKNOD.invokeExact(state, arena.allocateFrom(path.toString()), mode, device);
             if (result != 0) {
                 throw failure("mknod " + path, errno(state));
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * chmod(2) by path. The JDK sets a mode by opening the file first, which blocks forever on a
+     * FIFO without a writer; this never opens it.
+     */
+    static void chmod(Path path, int mode) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int result = (int) FCHMODAT.invokeExact(state, AT_FDCWD, arena.allocateFrom(path.toString()), mode, 0);
+            if (result != 0) {
+                throw failure("chmod " + path, errno(state));
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Sets the access and modification times of {@code path} itself, never opening it (see
+     * {@link #chmod}) and not following a symbolic link.
+     */
+    static void setTimes(Path path, java.time.Instant accessed, java.time.Instant modified) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment times = arena.allocate(JAVA_LONG, 4);
+            times.setAtIndex(JAVA_LONG, 0, accessed.getEpochSecond());
+            times.setAtIndex(JAVA_LONG, 1, accessed.getNano());
+            times.setAtIndex(JAVA_LONG, 2, modified.getEpochSecond());
+            times.setAtIndex(JAVA_LONG, 3, modified.getNano());
+            int result = (int) UTIMENSAT.invokeExact(state, AT_FDCWD, arena.allocateFrom(path.toString()), times,
+                    AT_SYMLINK_NOFOLLOW);
+            if (result != 0) {
+                throw failure("set times of " + path, errno(state));
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
@@ -101,14 +100,13 @@ final class TreeCopy {
 
     private void copyMetadata(Path original, Path copy, Map<String, Object> unix, BasicFileAttributes attrs)
             throws IOException {
-        boolean symlink = attrs.isSymbolicLink();
         if (root) {
             Files.setAttribute(copy, "unix:uid", unix.get("uid"), NOFOLLOW);
             Files.setAttribute(copy, "unix:gid", unix.get("gid"), NOFOLLOW);
         }
-        if (!symlink) {
-            // After chown, which clears set-id bits.
-            Files.setAttribute(copy, "unix:mode", (Integer) unix.get("mode") & 07777, NOFOLLOW);
+        if (!attrs.isSymbolicLink()) {
+            // After chown, which clears set-id bits; by path, as the JDK's way opens the file.
+            Posix.chmod(copy, (Integer) unix.get("mode") & 07777);
         }
         for (Posix.Xattr xattr : Posix.xattrs(original)) {
             try {
@@ -118,14 +116,6 @@ final class TreeCopy {
                 LOG.debug("not copying extended attribute {} of {}: {}", xattr.name(), original, e.getMessage());
             }
         }
-        try {
-            Files.getFileAttributeView(copy, BasicFileAttributeView.class, NOFOLLOW)
-                    .setTimes(attrs.lastModifiedTime(), attrs.lastAccessTime(), null);
-        } catch (IOException e) {
-            if (!symlink) {
-                throw e;
-            }
-            LOG.debug("not copying the times of symbolic link {}: {}", original, e.getMessage());
-        }
+        Posix.setTimes(copy, attrs.lastAccessTime().toInstant(), attrs.lastModifiedTime().toInstant());
     }
 }

@@ -1,0 +1,22 @@
+package dev.berth.plugins.grpc.images;
+
+import dev.berth.api.Errors;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.Callable;
+
+/** The shape of every unary call here: compute the response, or report the failure through the one error mapping. */
+final class Calls {
+    private Calls() {}
+
+    static <T> void reply(StreamObserver<T> observer, Callable<T> call) {
+        T response;
+        try {
+            response = call.call();
+        } catch (Exception e) {
+            observer.onError(Errors.toStatus(e));
+            return;
+        }
+        observer.onNext(response);
+        observer.onCompleted();
+    }
+}

@@ -1,0 +1,232 @@
+package dev.berth.plugins.grpc.images;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Empty;
+import dev.berth.api.Errors;
+import dev.berth.api.filters.Adaptor;
+import dev.berth.api.filters.Filter;
+import dev.berth.api.services.snapshots.v1.CleanupRequest;
+import dev.berth.api.services.snapshots.v1.CommitSnapshotRequest;
+import dev.berth.api.services.snapshots.v1.Info;
+import dev.berth.api.services.snapshots.v1.ListSnapshotsRequest;
+import dev.berth.api.services.snapshots.v1.ListSnapshotsResponse;
+import dev.berth.api.services.snapshots.v1.MountsRequest;
+import dev.berth.api.services.snapshots.v1.MountsResponse;
+import dev.berth.api.services.snapshots.v1.PrepareSnapshotRequest;
+import dev.berth.api.services.snapshots.v1.PrepareSnapshotResponse;
+import dev.berth.api.services.snapshots.v1.RemoveSnapshotRequest;
+import dev.berth.api.services.snapshots.v1.SnapshotsGrpc;
+import dev.berth.api.services.snapshots.v1.StatSnapshotRequest;
+import dev.berth.api.services.snapshots.v1.StatSnapshotResponse;
+import dev.berth.api.services.snapshots.v1.UpdateSnapshotRequest;
+import dev.berth.api.services.snapshots.v1.UpdateSnapshotResponse;
+import dev.berth.api.services.snapshots.v1.UsageRequest;
+import dev.berth.api.services.snapshots.v1.UsageResponse;
+import dev.berth.api.services.snapshots.v1.ViewSnapshotRequest;
+import dev.berth.api.services.snapshots.v1.ViewSnapshotResponse;
+import dev.berth.plugin.BerthException;
+import dev.berth.plugin.events.Event;
+import dev.berth.plugin.events.EventTypes;
+import dev.berth.plugin.events.Publisher;
+import dev.berth.plugin.metadata.MetadataStore;
+import dev.berth.plugin.mount.Mount;
+import dev.berth.plugin.snapshots.Cleaner;
+import dev.berth.plugin.snapshots.Kind;
+import dev.berth.plugin.snapshots.SnapshotInfo;
+import dev.berth.plugin.snapshots.Snapshotter;
+import io.grpc.BindableService;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.StreamObserver;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code containerd.services.snapshots.v1.Snapshots} over the metadata store's namespaced
+ * snapshotters: each request names its snapshotter, the {@code containerd-namespace} header its
+ * namespace, and the {@code containerd-lease} header, when sent, the lease new snapshots join.
+ * Prepare, commit and remove are published as containerd publishes them.
+ */
+final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableService {
+    /** Infos per {@code List} response, as containerd batches them. */
+    static final int LIST_BATCH = 100;
+
+    private final MetadataStore metadata;
+    private final Publisher publisher;
+
+    SnapshotsService(MetadataStore metadata, Publisher publisher) {
+        this.metadata = requireNonNull(metadata, "metadata is null");
+        this.publisher = requireNonNull(publisher, "publisher is null");
+    }
+
+    @Override
+    public ServerServiceDefinition bindService() {
+        return ServerInterceptors.intercept(SnapshotsGrpc.bindService(this), Headers.INSTANCE);
+    }
+
+    @Override
+    public void prepare(PrepareSnapshotRequest request, StreamObserver<PrepareSnapshotResponse> observer) {
+        Calls.reply(observer, () -> {
+            String namespace = Headers.namespace();
+            List<Mount> mounts = snapshotter(namespace, request.getSnapshotter())
+                    .prepare(request.getKey(), request.getParent(), request.getLabelsMap());
+            publisher.publish(namespace, EventTypes.SNAPSHOT_PREPARE,
+                    new Event.SnapshotPrepare(request.getKey(), request.getParent()));
+            return PrepareSnapshotResponse.newBuilder().addAllMounts(Protos.toProto(mounts)).build();
+        });
+    }
+
+    @Override
+    public void view(ViewSnapshotRequest request, StreamObserver<ViewSnapshotResponse> observer) {
+        // containerd publishes no event for a view
+        Calls.reply(observer, () -> ViewSnapshotResponse.newBuilder().addAllMounts(Protos.toProto(
+                snapshotter(Headers.namespace(), request.getSnapshotter())
+                        .view(request.getKey(), request.getParent(), request.getLabelsMap()))).build());
+    }
+
+    @Override
+    public void mounts(MountsRequest request, StreamObserver<MountsResponse> observer) {
+        Calls.reply(observer, () -> MountsResponse.newBuilder().addAllMounts(Protos.toProto(
+                snapshotter(Headers.namespace(), request.getSnapshotter()).mounts(request.getKey()))).build());
+    }
+
+    @Override
+    public void commit(CommitSnapshotRequest request, StreamObserver<Empty> observer) {
+        Calls.reply(observer, () -> {
+            String namespace = Headers.namespace();
+            snapshotter(namespace, request.getSnapshotter())
+                    .commit(request.getName(), request.getKey(), request.getLabelsMap());
+            publisher.publish(namespace, EventTypes.SNAPSHOT_COMMIT,
+                    new Event.SnapshotCommit(request.getKey(), request.getName()));
+            return Empty.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void remove(RemoveSnapshotRequest request, StreamObserver<Empty> observer) {
+        Calls.reply(observer, () -> {
+            String namespace = Headers.namespace();
+            snapshotter(namespace, request.getSnapshotter()).remove(request.getKey());
+            publisher.publish(namespace, EventTypes.SNAPSHOT_REMOVE, new Event.SnapshotRemove(request.getKey()));
+            return Empty.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void stat(StatSnapshotRequest request, StreamObserver<StatSnapshotResponse> observer) {
+        Calls.reply(observer, () -> StatSnapshotResponse.newBuilder()
+                .setInfo(toProto(snapshotter(Headers.namespace(), request.getSnapshotter()).stat(request.getKey())))
+                .build());
+    }
+
+    @Override
+    public void update(UpdateSnapshotRequest request, StreamObserver<UpdateSnapshotResponse> observer) {
+        Calls.reply(observer, () -> {
+            Info info = request.getInfo();
+            // only the name and the labels are read: the rest is immutable and ignored, as in containerd
+            SnapshotInfo wanted = new SnapshotInfo(kind(info.getKind()), info.getName(), info.getParent(),
+                    info.getLabelsMap(), Instant.EPOCH, Instant.EPOCH);
+            SnapshotInfo updated = snapshotter(Headers.namespace(), request.getSnapshotter())
+                    .update(wanted, request.getUpdateMask().getPathsList());
+            return UpdateSnapshotResponse.newBuilder().setInfo(toProto(updated)).build();
+        });
+    }
+
+    /**
+     * Streams the snapshots that match any of the filters ({@code kind}, {@code name},
+     * {@code parent}, {@code labels.<key>}, as containerd's snapshot adaptor), {@value #LIST_BATCH}
+     * to a message.
+     */
+    @Override
+    public void list(ListSnapshotsRequest request, StreamObserver<ListSnapshotsResponse> observer) {
+        try {
+            Filter filter = Filter.parseAll(request.getFiltersList());
+            Snapshotter snapshotter = snapshotter(Headers.namespace(), request.getSnapshotter());
+            List<Info> batch = new ArrayList<>(LIST_BATCH);
+            snapshotter.walk(info -> filter.matches(adaptor(info)), info -> {
+                batch.add(toProto(info));
+                if (batch.size() == LIST_BATCH) {
+                    observer.onNext(ListSnapshotsResponse.newBuilder().addAllInfo(batch).build());
+                    batch.clear();
+                }
+            });
+            if (!batch.isEmpty()) {
+                observer.onNext(ListSnapshotsResponse.newBuilder().addAllInfo(batch).build());
+            }
+        } catch (RuntimeException e) {
+            observer.onError(Errors.toStatus(e));
+            return;
+        }
+        observer.onCompleted();
+    }
+
+    @Override
+    public void usage(UsageRequest request, StreamObserver<UsageResponse> observer) {
+        Calls.reply(observer, () -> {
+            var usage = snapshotter(Headers.namespace(), request.getSnapshotter()).usage(request.getKey());
+            return UsageResponse.newBuilder().setSize(usage.size()).setInodes(usage.inodes()).build();
+        });
+    }
+
+    /** As containerd: only a snapshotter that is a {@link Cleaner} as the namespace sees it can be asked to clean up. */
+    @Override
+    public void cleanup(CleanupRequest request, StreamObserver<Empty> observer) {
+        Calls.reply(observer, () -> {
+            if (!(snapshotter(Headers.namespace(), request.getSnapshotter()) instanceof Cleaner cleaner)) {
+                throw BerthException.of(BerthException.Kind.UNIMPLEMENTED,
+                        "snapshotter does not implement Cleanup method");
+            }
+            cleaner.cleanup();
+            return Empty.getDefaultInstance();
+        });
+    }
+
+    /** The snapshotter a request names, as {@code namespace} sees it; containerd's wording when there is none. */
+    private Snapshotter snapshotter(String namespace, String name) {
+        if (name.isEmpty()) {
+            throw BerthException.of(BerthException.Kind.INVALID_ARGUMENT, "snapshotter argument missing");
+        }
+        if (!metadata.snapshotters().contains(name)) {
+            throw BerthException.of(BerthException.Kind.INVALID_ARGUMENT, "snapshotter not loaded: " + name);
+        }
+        return metadata.snapshotter(namespace, name, Headers.lease());
+    }
+
+    static Info toProto(SnapshotInfo info) {
+        return Info.newBuilder()
+                .setName(info.name())
+                .setParent(info.parent())
+                .setKind(switch (info.kind()) {
+                    case VIEW -> dev.berth.api.services.snapshots.v1.Kind.VIEW;
+                    case ACTIVE -> dev.berth.api.services.snapshots.v1.Kind.ACTIVE;
+                    case COMMITTED -> dev.berth.api.services.snapshots.v1.Kind.COMMITTED;
+                })
+                .setCreatedAt(Protos.timestamp(info.created()))
+                .setUpdatedAt(Protos.timestamp(info.updated()))
+                .putAllLabels(info.labels())
+                .build();
+    }
+
+    /** As containerd's {@code toKind}: anything but active or view reads as committed. */
+    private static Kind kind(dev.berth.api.services.snapshots.v1.Kind kind) {
+        return switch (kind) {
+            case ACTIVE -> Kind.ACTIVE;
+            case VIEW -> Kind.VIEW;
+            default -> Kind.COMMITTED;
+        };
+    }
+
+    /** containerd's snapshot fields for filters; name and parent are present even when empty, as there. */
+    private static Adaptor adaptor(SnapshotInfo info) {
+        return path -> switch (path.getFirst()) {
+            case "kind" -> Optional.of(info.kind().name().toLowerCase(java.util.Locale.ROOT));
+            case "name" -> Optional.of(info.name());
+            case "parent" -> Optional.of(info.parent());
+            case "labels" -> Protos.labels(info.labels(), path.subList(1, path.size()));
+            default -> Optional.empty();
+        };
+    }
+}
