@@ -9,7 +9,7 @@ import java.time.Duration;
  *
  * @param metadata how long the metadata was locked (mark and sweep), the pause writers saw
  * @param content  how long removing unreferenced blobs and ingests from the backing store took
- * @param removed  how many metadata objects (blobs, ingests, leases) were removed
+ * @param removed  how many metadata objects (blobs, ingests, leases, snapshots) were removed
  */
 public record GcStats(Duration metadata, Duration content, int removed) {
     public GcStats {

@@ -26,17 +26,18 @@ public interface ImageStore {
      *
      * @throws dev.berth.plugin.AlreadyExistsException   if the namespace has an image of that name
      * @throws dev.berth.plugin.InvalidArgumentException if the name is empty, the target has no media
-     *         type, or a label is too large
+     *         type or a size that is not positive, or a label is too large
      */
     Image create(String namespace, Image image);
 
     /**
      * Updates image {@code image.name()}: {@code fieldPaths} as containerd ({@code labels},
-     * {@code labels.<key>}, {@code target}, {@code annotations} of the target); an empty list
+     * {@code labels.<key>}, {@code target}, {@code annotations} and {@code annotations.<key>} of the target); an empty list
      * replaces labels and target. Returns the stored image with {@code updatedAt} set to now.
      *
      * @throws dev.berth.plugin.NotFoundException        if there is no such image
-     * @throws dev.berth.plugin.InvalidArgumentException if a path is not one of those
+     * @throws dev.berth.plugin.InvalidArgumentException if a path is not one of those, or the result
+     *         is not a valid image (as for {@link #create})
      */
     Image update(String namespace, Image image, List<String> fieldPaths);
 

@@ -55,7 +55,8 @@ public interface MetadataStore {
 
     /**
      * Runs one garbage collection now, serialised with any other: marks from the roots, removes
-     * unreachable metadata, then removes from the backing content store what no namespace references.
+     * unreachable metadata, then removes from the backing content store and from the backend
+     * snapshotters (children before parents) what no namespace references.
      */
     GcStats collectGarbage();
 }

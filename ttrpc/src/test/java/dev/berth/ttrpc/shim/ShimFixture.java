@@ -35,6 +35,7 @@ final class ShimFixture implements AutoCloseable {
     private final Process logReader;
     private final Path logCopy;
     private final List<Long> shimPids = new ArrayList<>();
+    private String address;
 
     /** Skips where the shim or root is missing, but fails in CI, which installs both. */
     static void requireShim() {
@@ -82,6 +83,7 @@ final class ShimFixture implements AutoCloseable {
         String address = new String(start.getInputStream().readAllBytes(), UTF_8).strip();
         String errors = new String(start.getErrorStream().readAllBytes(), UTF_8);
         assertEquals(0, start.waitFor(), "shim start: " + errors);
+        this.address = address;
         return address;
     }
 
@@ -126,6 +128,10 @@ final class ShimFixture implements AutoCloseable {
         Path runcState = runcRoot.resolve(namespace);
         if (Files.isDirectory(runcState.resolve(id))) {
             run(List.of("runc", "--root", runcState.toString(), "delete", "--force", id));
+        }
+        // a shim that is killed leaves its socket behind, as it does under containerd
+        if (address != null) {
+            Files.deleteIfExists(TaskClient.socketPath(address));
         }
         Path rootfs = bundle.resolve("rootfs");
         while (Files.readString(Path.of("/proc/self/mountinfo")).contains(" " + rootfs + " ")) {

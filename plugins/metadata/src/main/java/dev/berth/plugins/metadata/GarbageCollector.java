@@ -77,6 +77,8 @@ final class GarbageCollector {
                 contentDirty.set(true);
             }
         });
+        // a crash may have left backend snapshots the metadata never recorded, or no longer records
+        snapshotters.keySet().forEach(db::markSnapshotsDirty);
     }
 
     GcStats collect() {

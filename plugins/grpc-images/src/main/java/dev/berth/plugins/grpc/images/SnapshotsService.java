@@ -70,10 +70,9 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
     @Override
     public void prepare(PrepareSnapshotRequest request, StreamObserver<PrepareSnapshotResponse> observer) {
         Calls.reply(observer, () -> {
-            String namespace = Headers.namespace();
-            List<Mount> mounts = snapshotter(namespace, request.getSnapshotter())
+            List<Mount> mounts = snapshotter(request.getSnapshotter())
                     .prepare(request.getKey(), request.getParent(), request.getLabelsMap());
-            publisher.publish(namespace, EventTypes.SNAPSHOT_PREPARE,
+            publisher.publish(Headers.namespace(), EventTypes.SNAPSHOT_PREPARE,
                     new Event.SnapshotPrepare(request.getKey(), request.getParent()));
             return PrepareSnapshotResponse.newBuilder().addAllMounts(Protos.toProto(mounts)).build();
         });
@@ -83,23 +82,22 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
     public void view(ViewSnapshotRequest request, StreamObserver<ViewSnapshotResponse> observer) {
         // containerd publishes no event for a view
         Calls.reply(observer, () -> ViewSnapshotResponse.newBuilder().addAllMounts(Protos.toProto(
-                snapshotter(Headers.namespace(), request.getSnapshotter())
+                snapshotter(request.getSnapshotter())
                         .view(request.getKey(), request.getParent(), request.getLabelsMap()))).build());
     }
 
     @Override
     public void mounts(MountsRequest request, StreamObserver<MountsResponse> observer) {
         Calls.reply(observer, () -> MountsResponse.newBuilder().addAllMounts(Protos.toProto(
-                snapshotter(Headers.namespace(), request.getSnapshotter()).mounts(request.getKey()))).build());
+                snapshotter(request.getSnapshotter()).mounts(request.getKey()))).build());
     }
 
     @Override
     public void commit(CommitSnapshotRequest request, StreamObserver<Empty> observer) {
         Calls.reply(observer, () -> {
-            String namespace = Headers.namespace();
-            snapshotter(namespace, request.getSnapshotter())
+            snapshotter(request.getSnapshotter())
                     .commit(request.getName(), request.getKey(), request.getLabelsMap());
-            publisher.publish(namespace, EventTypes.SNAPSHOT_COMMIT,
+            publisher.publish(Headers.namespace(), EventTypes.SNAPSHOT_COMMIT,
                     new Event.SnapshotCommit(request.getKey(), request.getName()));
             return Empty.getDefaultInstance();
         });
@@ -108,9 +106,8 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
     @Override
     public void remove(RemoveSnapshotRequest request, StreamObserver<Empty> observer) {
         Calls.reply(observer, () -> {
-            String namespace = Headers.namespace();
-            snapshotter(namespace, request.getSnapshotter()).remove(request.getKey());
-            publisher.publish(namespace, EventTypes.SNAPSHOT_REMOVE, new Event.SnapshotRemove(request.getKey()));
+            snapshotter(request.getSnapshotter()).remove(request.getKey());
+            publisher.publish(Headers.namespace(), EventTypes.SNAPSHOT_REMOVE, new Event.SnapshotRemove(request.getKey()));
             return Empty.getDefaultInstance();
         });
     }
@@ -118,7 +115,7 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
     @Override
     public void stat(StatSnapshotRequest request, StreamObserver<StatSnapshotResponse> observer) {
         Calls.reply(observer, () -> StatSnapshotResponse.newBuilder()
-                .setInfo(toProto(snapshotter(Headers.namespace(), request.getSnapshotter()).stat(request.getKey())))
+                .setInfo(toProto(snapshotter(request.getSnapshotter()).stat(request.getKey())))
                 .build());
     }
 
@@ -129,7 +126,7 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
             // only the name and the labels are read: the rest is immutable and ignored, as in containerd
             SnapshotInfo wanted = new SnapshotInfo(kind(info.getKind()), info.getName(), info.getParent(),
                     info.getLabelsMap(), Instant.EPOCH, Instant.EPOCH);
-            SnapshotInfo updated = snapshotter(Headers.namespace(), request.getSnapshotter())
+            SnapshotInfo updated = snapshotter(request.getSnapshotter())
                     .update(wanted, request.getUpdateMask().getPathsList());
             return UpdateSnapshotResponse.newBuilder().setInfo(toProto(updated)).build();
         });
@@ -144,7 +141,7 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
     public void list(ListSnapshotsRequest request, StreamObserver<ListSnapshotsResponse> observer) {
         try {
             Filter filter = Filter.parseAll(request.getFiltersList());
-            Snapshotter snapshotter = snapshotter(Headers.namespace(), request.getSnapshotter());
+            Snapshotter snapshotter = snapshotter(request.getSnapshotter());
             List<Info> batch = new ArrayList<>(LIST_BATCH);
             snapshotter.walk(info -> filter.matches(adaptor(info)), info -> {
                 batch.add(toProto(info));
@@ -166,7 +163,7 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
     @Override
     public void usage(UsageRequest request, StreamObserver<UsageResponse> observer) {
         Calls.reply(observer, () -> {
-            var usage = snapshotter(Headers.namespace(), request.getSnapshotter()).usage(request.getKey());
+            var usage = snapshotter(request.getSnapshotter()).usage(request.getKey());
             return UsageResponse.newBuilder().setSize(usage.size()).setInodes(usage.inodes()).build();
         });
     }
@@ -175,7 +172,7 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
     @Override
     public void cleanup(CleanupRequest request, StreamObserver<Empty> observer) {
         Calls.reply(observer, () -> {
-            if (!(snapshotter(Headers.namespace(), request.getSnapshotter()) instanceof Cleaner cleaner)) {
+            if (!(snapshotter(request.getSnapshotter()) instanceof Cleaner cleaner)) {
                 throw BerthException.of(BerthException.Kind.UNIMPLEMENTED,
                         "snapshotter does not implement Cleanup method");
             }
@@ -184,15 +181,18 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
         });
     }
 
-    /** The snapshotter a request names, as {@code namespace} sees it; containerd's wording when there is none. */
-    private Snapshotter snapshotter(String namespace, String name) {
+    /**
+     * The snapshotter a request names, as the call's namespace sees it. As in containerd, the name
+     * is checked before the namespace, with containerd's wording.
+     */
+    private Snapshotter snapshotter(String name) {
         if (name.isEmpty()) {
             throw BerthException.of(BerthException.Kind.INVALID_ARGUMENT, "snapshotter argument missing");
         }
         if (!metadata.snapshotters().contains(name)) {
             throw BerthException.of(BerthException.Kind.INVALID_ARGUMENT, "snapshotter not loaded: " + name);
         }
-        return metadata.snapshotter(namespace, name, Headers.lease());
+        return metadata.snapshotter(Headers.namespace(), name, Headers.lease());
     }
 
     static Info toProto(SnapshotInfo info) {
