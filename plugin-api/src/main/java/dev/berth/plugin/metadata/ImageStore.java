@@ -32,7 +32,8 @@ public interface ImageStore {
 
     /**
      * Updates image {@code image.name()}: {@code fieldPaths} as containerd ({@code labels},
-     * {@code labels.<key>}, {@code target}, {@code annotations} and {@code annotations.<key>} of the target); an empty list
+     * {@code labels.<key>}, {@code target}, and the target's {@code annotations} and
+     * {@code annotations.<key>}; a key absent or empty in the argument is removed); an empty list
      * replaces labels and target. Returns the stored image with {@code updatedAt} set to now.
      *
      * @throws dev.berth.plugin.NotFoundException        if there is no such image

@@ -31,6 +31,9 @@ public interface MetadataStore {
     /** The images. */
     ImageStore images();
 
+    /** The containers. */
+    ContainerStore containers();
+
     /**
      * The snapshotter {@code snapshotter} as {@code namespace} sees it, as containerd's metadata
      * snapshotter: keys are the namespace's own (mapped to backend keys the namespace never sees),

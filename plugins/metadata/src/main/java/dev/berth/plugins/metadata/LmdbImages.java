@@ -137,7 +137,8 @@ final class LmdbImages implements ImageStore {
     }
 
     private ImageRecord require(Db.Tx tx, String namespace, String name) {
-        byte[] value = name.indexOf('\0') >= 0 ? null : tx.get(db.images, Codec.key(namespace, name));
+        // a name with NUL finds nothing: no recorded name has one
+        byte[] value = tx.get(db.images, Codec.key(namespace, name));
         if (value == null) {
             throw BerthException.of(BerthException.Kind.NOT_FOUND, "image \"" + name + "\"");
         }

@@ -143,7 +143,6 @@ final class NamespacedSnapshotter implements Snapshotter {
     private List<Mount> create(Kind kind, String key, String parent, Map<String, String> labels) {
         checkOpen();
         checkName("snapshot key", key);
-        checkName("parent", parent);
         Labels.validate("info.Labels", labels);
         String target = labels.getOrDefault(SNAPSHOT_REF, "");
         return shared(() -> {
@@ -388,7 +387,7 @@ final class NamespacedSnapshotter implements Snapshotter {
     }
 
     private SnapshotRecord require(Db.Tx tx, String key) {
-        SnapshotRecord record = key.indexOf('\0') >= 0 ? null : record(tx, key);
+        SnapshotRecord record = record(tx, key);
         if (record == null) {
             throw notFound(key);
         }
@@ -411,13 +410,16 @@ final class NamespacedSnapshotter implements Snapshotter {
         return BerthException.of(BerthException.Kind.ALREADY_EXISTS, "snapshot \"" + key + "\"");
     }
 
-    /** Keys and names are parts of LMDB keys, which cannot hold NUL; an empty key names nothing. */
+    /**
+     * Keys and names recorded are parts of LMDB keys, which cannot hold NUL (a lookup with one
+     * finds nothing, as no recorded key has one); an empty key names nothing.
+     */
     private static void checkName(String what, String name) {
+        if (name.isEmpty()) {
+            throw BerthException.of(BerthException.Kind.INVALID_ARGUMENT, what + " must not be empty");
+        }
         if (name.indexOf('\0') >= 0) {
             throw BerthException.of(BerthException.Kind.INVALID_ARGUMENT, what + " contains NUL");
-        }
-        if (name.isEmpty() && !what.equals("parent")) {
-            throw BerthException.of(BerthException.Kind.INVALID_ARGUMENT, what + " must not be empty");
         }
     }
 

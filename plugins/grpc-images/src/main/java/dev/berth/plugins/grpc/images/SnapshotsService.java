@@ -42,6 +42,7 @@ import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -222,7 +223,7 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
     /** containerd's snapshot fields for filters; name and parent are present even when empty, as there. */
     private static Adaptor adaptor(SnapshotInfo info) {
         return path -> switch (path.getFirst()) {
-            case "kind" -> Optional.of(info.kind().name().toLowerCase(java.util.Locale.ROOT));
+            case "kind" -> Optional.of(info.kind().name().toLowerCase(Locale.ROOT));
             case "name" -> Optional.of(info.name());
             case "parent" -> Optional.of(info.parent());
             case "labels" -> Protos.labels(info.labels(), path.subList(1, path.size()));

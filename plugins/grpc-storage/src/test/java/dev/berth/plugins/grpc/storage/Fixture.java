@@ -48,7 +48,7 @@ final class Fixture implements AutoCloseable {
 
     Fixture(Path dir) throws Exception {
         backend = (ContentStore) init(new LocalContentPlugins(), "content", new Context(dir.resolve("content"), Map.of()));
-        metadata = LmdbMetadataStore.open(dir.resolve("metadata"), backend, Clock.systemUTC());
+        metadata = LmdbMetadataStore.open(dir.resolve("metadata"), backend, Map.of(), Clock.systemUTC());
         exchange = (Exchange) init(new EventPlugins(), "exchange", new Context(dir.resolve("events"), Map.of()));
         Context services = new Context(dir.resolve("grpc"), Map.of(
                 Dependency.one(MetadataTypes.METADATA), metadata,
