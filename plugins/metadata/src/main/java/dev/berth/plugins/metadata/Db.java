@@ -46,6 +46,7 @@ import org.lmdbjava.Txn;
  * snapshots  &lt;ns&gt; &lt;snapshotter&gt; &lt;key&gt; → SnapshotRecord
  * children   &lt;ns&gt; &lt;snapshotter&gt; &lt;parent&gt; &lt;child&gt; → the child's key
  * images     &lt;ns&gt; &lt;name&gt; → ImageRecord
+ * containers &lt;ns&gt; &lt;id&gt; → ContainerRecord
  * </pre>
  * and in {@code meta}, "snapshot-seq" → last sequence used in backend snapshot keys. Tables added
  * since version 1 start empty in an older environment, which is therefore still version 1.
@@ -69,6 +70,7 @@ final class Db implements AutoCloseable {
     final Dbi<byte[]> snapshots;
     final Dbi<byte[]> children;
     final Dbi<byte[]> images;
+    final Dbi<byte[]> containers;
     private final ExecutorService writer = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("berth-metadata-writer").daemon().factory());
     private final List<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
@@ -95,6 +97,7 @@ final class Db implements AutoCloseable {
         snapshots = env.openDbi("snapshots", DbiFlags.MDB_CREATE);
         children = env.openDbi("children", DbiFlags.MDB_CREATE);
         images = env.openDbi("images", DbiFlags.MDB_CREATE);
+        containers = env.openDbi("containers", DbiFlags.MDB_CREATE);
         write(tx -> {
             byte[] version = tx.get(meta, Codec.key("version"));
             if (version != null && !SCHEMA_VERSION.equals(new String(version, UTF_8))) {

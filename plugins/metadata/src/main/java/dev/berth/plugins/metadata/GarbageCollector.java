@@ -12,6 +12,7 @@ import dev.berth.plugin.metadata.Resource;
 import dev.berth.plugin.snapshots.Cleaner;
 import dev.berth.plugin.snapshots.SnapshotInfo;
 import dev.berth.plugins.metadata.Records.BlobRecord;
+import dev.berth.plugins.metadata.Records.ContainerRecord;
 import dev.berth.plugins.metadata.Records.ImageRecord;
 import dev.berth.plugins.metadata.Records.IngestRecord;
 import dev.berth.plugins.metadata.Records.LeaseRecord;
@@ -39,7 +40,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Tricolour mark and sweep over the metadata, with containerd's semantics. Roots: leases that have
  * not expired and what they hold, ingests that have not expired, images (their target and what
- * their labels reference), blobs and snapshots labelled {@code containerd.io/gc.root}. Edges:
+ * their labels reference), containers (their snapshot and what their labels reference), blobs and
+ * snapshots labelled {@code containerd.io/gc.root}. Edges:
  * {@code containerd.io/gc.ref.content*} and {@code containerd.io/gc.ref.snapshot.<snapshotter>*}
  * labels, a snapshot's parent, and an ingest's shared digest. Unreachable blobs, ingests, leases
  * and snapshots are removed from the metadata; then whatever no namespace still references is
@@ -144,6 +146,14 @@ final class GarbageCollector {
             ImageRecord image = ImageRecord.decode(value);
             roots.add(new Gray(new Node(Kind.CONTENT, image.namespace(), image.digest()), false));
             labelReferences(image.namespace(), image.labels(), roots);
+        }
+        for (byte[] value : tx.scan(db.containers, new byte[0])) {
+            ContainerRecord container = ContainerRecord.decode(value);
+            if (!container.snapshotter().isEmpty() && !container.snapshotKey().isEmpty()) {
+                roots.add(new Gray(new Node(Kind.SNAPSHOT, container.namespace(),
+                        container.snapshotter() + "/" + container.snapshotKey()), false));
+            }
+            labelReferences(container.namespace(), container.labels(), roots);
         }
         for (byte[] value : tx.scan(db.blobs, new byte[0])) {
             BlobRecord blob = BlobRecord.decode(value);

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.berth.plugin.BerthException;
 import dev.berth.plugin.content.ContentStore;
+import dev.berth.plugin.metadata.ContainerStore;
 import dev.berth.plugin.metadata.GcStats;
 import dev.berth.plugin.metadata.Identifiers;
 import dev.berth.plugin.metadata.ImageStore;
@@ -31,6 +32,7 @@ public final class LmdbMetadataStore implements MetadataStore, AutoCloseable {
     private final NamespaceStore namespaces;
     private final LeaseManager leases;
     private final ImageStore images;
+    private final ContainerStore containers;
     private final GarbageCollector collector;
 
     private LmdbMetadataStore(Path path, ContentStore backend, Map<String, Snapshotter> snapshotters, Clock clock) {
@@ -45,6 +47,7 @@ public final class LmdbMetadataStore implements MetadataStore, AutoCloseable {
         this.collector = new GarbageCollector(db, backend, this.snapshotters, clock, contentLock.writeLock());
         this.leases = new LmdbLeases(db, clock, this::collectGarbage);
         this.images = new LmdbImages(db, clock, this::collectGarbage);
+        this.containers = new LmdbContainers(db, clock);
     }
 
     /**
@@ -85,6 +88,11 @@ public final class LmdbMetadataStore implements MetadataStore, AutoCloseable {
     @Override
     public ImageStore images() {
         return images;
+    }
+
+    @Override
+    public ContainerStore containers() {
+        return containers;
     }
 
     @Override

@@ -80,6 +80,9 @@ final class LmdbNamespaces implements NamespaceStore {
             if (tx.any(db.images, Codec.prefix(name))) {
                 remaining.add("images");
             }
+            if (tx.any(db.containers, Codec.prefix(name))) {
+                remaining.add("containers");
+            }
             if (tx.any(db.blobs, Codec.prefix(name))) {
                 remaining.add("blobs");
             }

@@ -1,8 +1,13 @@
 package dev.berth.plugins.metadata;
 
+import dev.berth.plugin.runtime.TypedValue;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /** The values stored in the schema's tables, with their encodings. */
 final class Records {
@@ -149,6 +154,73 @@ final class Records {
             return Codec.read(value, in -> new ImageRecord(Codec.readString(in), Codec.readString(in),
                     Codec.readLabels(in), Codec.readString(in), Codec.readString(in), in.readLong(),
                     Codec.readLabels(in), Codec.readInstant(in), Codec.readInstant(in)));
+        }
+    }
+    /**
+     * A container: its runtime (name and options), spec, root filesystem's snapshot and extensions;
+     * typed values keep their type URL and bytes as given.
+     */
+    record ContainerRecord(String namespace, String id, Map<String, String> labels, String image, String runtimeName,
+            Optional<TypedValue> runtimeOptions, Optional<TypedValue> spec, String snapshotKey, String snapshotter,
+            Map<String, TypedValue> extensions, Instant createdAt, Instant updatedAt) {
+        byte[] encode() {
+            return Codec.value(out -> {
+                Codec.writeString(out, namespace);
+                Codec.writeString(out, id);
+                Codec.writeLabels(out, labels);
+                Codec.writeString(out, image);
+                Codec.writeString(out, runtimeName);
+                writeTyped(out, runtimeOptions);
+                writeTyped(out, spec);
+                Codec.writeString(out, snapshotKey);
+                Codec.writeString(out, snapshotter);
+                out.writeInt(extensions.size());
+                for (var entry : new TreeMap<>(extensions).entrySet()) {
+                    Codec.writeString(out, entry.getKey());
+                    writeTyped(out, Optional.of(entry.getValue()));
+                }
+                Codec.writeInstant(out, createdAt);
+                Codec.writeInstant(out, updatedAt);
+            });
+        }
+
+        static ContainerRecord decode(byte[] value) {
+            return Codec.read(value, in -> {
+                String namespace = Codec.readString(in);
+                String id = Codec.readString(in);
+                Map<String, String> labels = Codec.readLabels(in);
+                String image = Codec.readString(in);
+                String runtimeName = Codec.readString(in);
+                Optional<TypedValue> runtimeOptions = readTyped(in);
+                Optional<TypedValue> spec = readTyped(in);
+                String snapshotKey = Codec.readString(in);
+                String snapshotter = Codec.readString(in);
+                int count = in.readInt();
+                Map<String, TypedValue> extensions = new TreeMap<>();
+                for (int i = 0; i < count; i++) {
+                    extensions.put(Codec.readString(in), readTyped(in).orElseThrow());
+                }
+                return new ContainerRecord(namespace, id, labels, image, runtimeName, runtimeOptions, spec,
+                        snapshotKey, snapshotter, extensions, Codec.readInstant(in), Codec.readInstant(in));
+            });
+        }
+
+        private static void writeTyped(DataOutputStream out, Optional<TypedValue> typed) throws IOException {
+            out.writeBoolean(typed.isPresent());
+            if (typed.isPresent()) {
+                Codec.writeString(out, typed.get().typeUrl());
+                byte[] bytes = typed.get().value();
+                out.writeInt(bytes.length);
+                out.write(bytes);
+            }
+        }
+
+        private static Optional<TypedValue> readTyped(DataInputStream in) throws IOException {
+            if (!in.readBoolean()) {
+                return Optional.empty();
+            }
+            String typeUrl = Codec.readString(in);
+            return Optional.of(new TypedValue(typeUrl, in.readNBytes(in.readInt())));
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.berth.plugins.grpc.images;
 
+import dev.berth.api.Calls;
+import dev.berth.api.Headers;
 import dev.berth.api.services.diff.v1.ApplyRequest;
 import dev.berth.api.services.diff.v1.ApplyResponse;
 import dev.berth.api.services.diff.v1.DiffGrpc;

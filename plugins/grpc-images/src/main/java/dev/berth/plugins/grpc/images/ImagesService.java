@@ -3,6 +3,9 @@ package dev.berth.plugins.grpc.images;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Empty;
+import dev.berth.api.Calls;
+import dev.berth.api.Headers;
+import dev.berth.api.Timestamps;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.api.filters.Filter;
 import dev.berth.api.services.images.v1.CreateImageRequest;
@@ -145,8 +148,8 @@ final class ImagesService implements ImagesGrpc.AsyncService, BindableService {
                 .setName(image.name())
                 .putAllLabels(image.labels())
                 .setTarget(Protos.toProto(image.target()))
-                .setCreatedAt(Protos.timestamp(image.createdAt()))
-                .setUpdatedAt(Protos.timestamp(image.updatedAt()))
+                .setCreatedAt(Timestamps.timestamp(image.createdAt()))
+                .setUpdatedAt(Timestamps.timestamp(image.updatedAt()))
                 .build();
     }
 

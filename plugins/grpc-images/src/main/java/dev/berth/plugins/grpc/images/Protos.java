@@ -1,12 +1,10 @@
 package dev.berth.plugins.grpc.images;
 
-import com.google.protobuf.Timestamp;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.plugin.BerthException;
 import dev.berth.plugin.content.Descriptor;
 import dev.berth.plugin.content.Digest;
 import dev.berth.plugin.mount.Mount;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,14 +12,6 @@ import java.util.Optional;
 /** Conversions the services here share. */
 final class Protos {
     private Protos() {}
-
-    static Timestamp timestamp(Instant instant) {
-        return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
-    }
-
-    static Instant instant(Timestamp timestamp) {
-        return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
-    }
 
     /**
      * A label map's entry for a filter, as containerd's {@code checkMap}: the rest of the field path

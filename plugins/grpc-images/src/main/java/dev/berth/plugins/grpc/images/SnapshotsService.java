@@ -3,7 +3,10 @@ package dev.berth.plugins.grpc.images;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Empty;
+import dev.berth.api.Calls;
 import dev.berth.api.Errors;
+import dev.berth.api.Headers;
+import dev.berth.api.Timestamps;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.api.filters.Filter;
 import dev.berth.api.services.snapshots.v1.CleanupRequest;
@@ -205,8 +208,8 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
                     case ACTIVE -> dev.berth.api.services.snapshots.v1.Kind.ACTIVE;
                     case COMMITTED -> dev.berth.api.services.snapshots.v1.Kind.COMMITTED;
                 })
-                .setCreatedAt(Protos.timestamp(info.created()))
-                .setUpdatedAt(Protos.timestamp(info.updated()))
+                .setCreatedAt(Timestamps.timestamp(info.created()))
+                .setUpdatedAt(Timestamps.timestamp(info.updated()))
                 .putAllLabels(info.labels())
                 .build();
     }

@@ -3,7 +3,10 @@ package dev.berth.plugins.grpc.storage;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Empty;
+import dev.berth.api.Calls;
 import dev.berth.api.Errors;
+import dev.berth.api.Headers;
+import dev.berth.api.Timestamps;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.api.filters.Filter;
 import dev.berth.api.services.content.v1.AbortRequest;
@@ -99,7 +102,7 @@ final class ContentService implements ContentGrpc.AsyncService, BindableService 
                 block.add(Info.newBuilder()
                         .setDigest(info.digest().toString())
                         .setSize(info.size())
-                        .setCreatedAt(Protos.timestamp(info.createdAt()))
+                        .setCreatedAt(Timestamps.timestamp(info.createdAt()))
                         .putAllLabels(info.labels())
                         .build());
                 if (block.size() == LIST_BLOCK) {
@@ -189,8 +192,8 @@ final class ContentService implements ContentGrpc.AsyncService, BindableService 
         return Info.newBuilder()
                 .setDigest(info.digest().toString())
                 .setSize(info.size())
-                .setCreatedAt(Protos.timestamp(info.createdAt()))
-                .setUpdatedAt(Protos.timestamp(info.updatedAt()))
+                .setCreatedAt(Timestamps.timestamp(info.createdAt()))
+                .setUpdatedAt(Timestamps.timestamp(info.updatedAt()))
                 .putAllLabels(info.labels())
                 .build();
     }
@@ -201,8 +204,8 @@ final class ContentService implements ContentGrpc.AsyncService, BindableService 
                 .setOffset(status.offset())
                 .setTotal(status.total())
                 .setExpected(status.expected().map(Digest::toString).orElse(""))
-                .setStartedAt(Protos.timestamp(status.startedAt()))
-                .setUpdatedAt(Protos.timestamp(status.updatedAt()))
+                .setStartedAt(Timestamps.timestamp(status.startedAt()))
+                .setUpdatedAt(Timestamps.timestamp(status.updatedAt()))
                 .build();
     }
 }

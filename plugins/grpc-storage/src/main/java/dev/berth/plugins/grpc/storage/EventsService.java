@@ -6,7 +6,10 @@ import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
+import dev.berth.api.Calls;
 import dev.berth.api.Errors;
+import dev.berth.api.Headers;
+import dev.berth.api.Timestamps;
 import dev.berth.api.events.ContentDelete;
 import dev.berth.api.events.ImageCreate;
 import dev.berth.api.events.ImageDelete;
@@ -71,7 +74,7 @@ final class EventsService implements EventsGrpc.AsyncService, BindableService {
             if (!envelope.hasTimestamp()) {
                 throw BerthException.of(BerthException.Kind.INVALID_ARGUMENT, "timestamp must be set on forwarded event");
             }
-            exchange.forward(new Envelope(Protos.instant(envelope.getTimestamp()), envelope.getNamespace(),
+            exchange.forward(new Envelope(Timestamps.instant(envelope.getTimestamp()), envelope.getNamespace(),
                     envelope.getTopic(), fromAny(envelope.getEvent())));
             return Empty.getDefaultInstance();
         });
@@ -124,7 +127,7 @@ final class EventsService implements EventsGrpc.AsyncService, BindableService {
 
     static dev.berth.api.services.events.v1.Envelope toProto(Envelope envelope) {
         return dev.berth.api.services.events.v1.Envelope.newBuilder()
-                .setTimestamp(Protos.timestamp(envelope.timestamp()))
+                .setTimestamp(Timestamps.timestamp(envelope.timestamp()))
                 .setNamespace(envelope.namespace())
                 .setTopic(envelope.topic())
                 .setEvent(toAny(envelope.event()))

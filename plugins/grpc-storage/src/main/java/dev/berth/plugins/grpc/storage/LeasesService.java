@@ -3,6 +3,9 @@ package dev.berth.plugins.grpc.storage;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Empty;
+import dev.berth.api.Calls;
+import dev.berth.api.Headers;
+import dev.berth.api.Timestamps;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.api.filters.Filter;
 import dev.berth.api.services.leases.v1.AddResourceRequest;
@@ -122,7 +125,7 @@ final class LeasesService implements LeasesGrpc.AsyncService, BindableService {
     private static dev.berth.api.services.leases.v1.Lease toProto(Lease lease) {
         return dev.berth.api.services.leases.v1.Lease.newBuilder()
                 .setId(lease.id())
-                .setCreatedAt(Protos.timestamp(lease.createdAt()))
+                .setCreatedAt(Timestamps.timestamp(lease.createdAt()))
                 .putAllLabels(lease.labels())
                 .build();
     }

@@ -3,6 +3,8 @@ package dev.berth.plugins.grpc.storage;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Empty;
+import dev.berth.api.Calls;
+import dev.berth.api.Headers;
 import dev.berth.api.services.namespaces.v1.CreateNamespaceRequest;
 import dev.berth.api.services.namespaces.v1.CreateNamespaceResponse;
 import dev.berth.api.services.namespaces.v1.DeleteNamespaceRequest;

@@ -1,8 +1,6 @@
 package dev.berth.plugins.grpc.storage;
 
-import com.google.protobuf.Timestamp;
 import dev.berth.api.filters.Adaptor;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -10,14 +8,6 @@ import java.util.Optional;
 /** Conversions every service here shares. */
 final class Protos {
     private Protos() {}
-
-    static Timestamp timestamp(Instant instant) {
-        return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
-    }
-
-    static Instant instant(Timestamp timestamp) {
-        return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
-    }
 
     /**
      * A label map's entry for a filter, as containerd's {@code checkMap}: the rest of the field path

@@ -1,6 +1,7 @@
 package dev.berth.plugins.grpc.storage;
 
 import dev.berth.api.Errors;
+import dev.berth.api.Timestamps;
 import dev.berth.api.services.content.v1.WriteAction;
 import dev.berth.api.services.content.v1.WriteContentRequest;
 import dev.berth.api.services.content.v1.WriteContentResponse;
@@ -109,8 +110,8 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
         switch (request.getAction()) {
             case STAT -> response
                     .setDigest(writer.digest().toString())
-                    .setStartedAt(Protos.timestamp(status.startedAt()))
-                    .setUpdatedAt(Protos.timestamp(status.updatedAt()))
+                    .setStartedAt(Timestamps.timestamp(status.startedAt()))
+                    .setUpdatedAt(Timestamps.timestamp(status.updatedAt()))
                     .setTotal(total);
             case WRITE, COMMIT -> {
                 long offset = status.offset();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
+import dev.berth.api.Timestamps;
 import dev.berth.api.events.NamespaceCreate;
 import dev.berth.api.events.NamespaceDelete;
 import dev.berth.api.services.events.v1.Envelope;
@@ -115,7 +116,7 @@ class EventsServiceTest {
             Fixture.in(EventsGrpc.newBlockingStub(fixture.channel), "tenant")
                     .publish(PublishRequest.newBuilder().setTopic("/custom/thing").setEvent(payload).build());
             Envelope forwarded = Envelope.newBuilder().setNamespace("tenant").setTopic("/tasks/oom")
-                    .setTimestamp(Protos.timestamp(java.time.Instant.parse("2001-02-03T04:05:06Z"))).setEvent(payload).build();
+                    .setTimestamp(Timestamps.timestamp(java.time.Instant.parse("2001-02-03T04:05:06Z"))).setEvent(payload).build();
             EventsGrpc.newBlockingStub(fixture.channel).forward(ForwardRequest.newBuilder().setEnvelope(forwarded).build());
 
             Envelope published = (Envelope) events.poll(5, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package dev.berth.plugins.grpc.storage;
 
+import dev.berth.api.Headers;
 import dev.berth.plugin.DaemonInfo;
 import dev.berth.plugin.Dependency;
 import dev.berth.plugin.InitContext;

@@ -28,7 +28,9 @@ import dev.berth.plugin.runtime.ProcessInfo;
 import dev.berth.plugin.runtime.ProcessState;
 import dev.berth.plugin.runtime.Task;
 import dev.berth.plugin.runtime.TypedValue;
+import dev.berth.ttrpc.TtrpcClient;
 import dev.berth.ttrpc.shim.TaskClient;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,15 +46,18 @@ final class ShimTask implements Task {
 
     private final Bundle bundle;
     private final ShimBinary binary;
+    private final TtrpcClient connection;
     private final TaskClient client;
     private final ShimLog log;
     private final AtomicBoolean released = new AtomicBoolean();
     private volatile int pid;
 
-    ShimTask(Bundle bundle, ShimBinary binary, TaskClient client, ShimLog log) {
+    ShimTask(Bundle bundle, ShimBinary binary, TtrpcClient connection, ShimLog log) {
         this.bundle = requireNonNull(bundle, "bundle is null");
         this.binary = requireNonNull(binary, "binary is null");
-        this.client = requireNonNull(client, "client is null");
+        this.connection = requireNonNull(connection, "connection is null");
+        // calls last as long as the shim takes, as containerd's (a request's own deadline is the caller's)
+        this.client = new TaskClient(connection, bundle.namespace(), null);
         this.log = requireNonNull(log, "log is null");
     }
 
@@ -66,6 +71,11 @@ final class ShimTask implements Task {
 
     TaskClient client() {
         return client;
+    }
+
+    /** A client of the same connection whose calls fail after {@code timeout}. */
+    TaskClient client(Duration timeout) {
+        return new TaskClient(connection, bundle.namespace(), timeout);
     }
 
     void pid(int pid) {
@@ -86,9 +96,14 @@ final class ShimTask implements Task {
         log.close();
     }
 
-    /** The task's pid as the shim knows it; the first call on a connection. */
-    int connect() {
-        return client.connect(ConnectRequest.newBuilder().setId(bundle.id()).build()).getTaskPid();
+    /** The task's pid as the shim knows it, within {@code timeout}; the first call after a restart. */
+    int connect(Duration timeout) {
+        return client(timeout).connect(ConnectRequest.newBuilder().setId(bundle.id()).build()).getTaskPid();
+    }
+
+    /** True once the connection to the shim has ended. */
+    boolean isClosed() {
+        return connection.isClosed();
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.berth.plugins.grpc.storage;
+package dev.berth.api;
 
 import dev.berth.plugin.BerthException;
 import dev.berth.plugin.metadata.Identifiers;
@@ -15,10 +15,10 @@ import java.util.Optional;
  * code (also to the callbacks of its streams): {@code containerd-namespace}, which most services
  * require, and {@code containerd-lease}, which makes content written in the call part of a lease.
  */
-final class Headers implements ServerInterceptor {
-    static final Headers INSTANCE = new Headers();
-    static final Metadata.Key<String> NAMESPACE = Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> LEASE = Metadata.Key.of("containerd-lease", Metadata.ASCII_STRING_MARSHALLER);
+public final class Headers implements ServerInterceptor {
+    public static final Headers INSTANCE = new Headers();
+    public static final Metadata.Key<String> NAMESPACE = Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> LEASE = Metadata.Key.of("containerd-lease", Metadata.ASCII_STRING_MARSHALLER);
     private static final Context.Key<String> NAMESPACE_VALUE = Context.key("containerd-namespace");
     private static final Context.Key<String> LEASE_VALUE = Context.key("containerd-lease");
 
@@ -38,7 +38,7 @@ final class Headers implements ServerInterceptor {
      * @throws dev.berth.plugin.FailedPreconditionException if the header is missing or empty
      * @throws dev.berth.plugin.InvalidArgumentException    if it is not a valid namespace name
      */
-    static String namespace() {
+    public static String namespace() {
         String namespace = optionalNamespace().orElseThrow(
                 () -> BerthException.of(BerthException.Kind.FAILED_PRECONDITION, "namespace is required"));
         try {
@@ -49,12 +49,12 @@ final class Headers implements ServerInterceptor {
     }
 
     /** The call's namespace header, if it has a non-empty one. */
-    static Optional<String> optionalNamespace() {
+    public static Optional<String> optionalNamespace() {
         return Optional.ofNullable(NAMESPACE_VALUE.get()).filter(value -> !value.isEmpty());
     }
 
     /** The lease the call's writes belong to, if it names one. */
-    static Optional<String> lease() {
+    public static Optional<String> lease() {
         return Optional.ofNullable(LEASE_VALUE.get()).filter(value -> !value.isEmpty());
     }
 }

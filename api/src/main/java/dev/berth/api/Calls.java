@@ -1,14 +1,13 @@
-package dev.berth.plugins.grpc.storage;
+package dev.berth.api;
 
-import dev.berth.api.Errors;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Callable;
 
-/** The shape of every unary call here: compute the response, or report the failure through the one error mapping. */
-final class Calls {
+/** The shape of every unary call: compute the response, or report the failure through the one error mapping. */
+public final class Calls {
     private Calls() {}
 
-    static <T> void reply(StreamObserver<T> observer, Callable<T> call) {
+    public static <T> void reply(StreamObserver<T> observer, Callable<T> call) {
         T response;
         try {
             response = call.call();
