@@ -9,6 +9,9 @@ import dev.berth.kernel.Kernel;
 import dev.berth.kernel.KernelOptions;
 import dev.berth.kernel.RequiredPluginException;
 import dev.berth.plugin.DaemonInfo;
+import dev.berth.plugin.events.EventTypes;
+import dev.berth.plugin.events.Exchange;
+import dev.berth.ttrpc.TtrpcServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,12 +19,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running daemon: the kernel with its plugins, and the gRPC server in front of them.
+ * A running daemon: the kernel with its plugins, the gRPC server in front of them, and the ttrpc endpoint shims
+ * forward their events to.
  *
  * <p>Wired by hand rather than with Guice: there are three objects, and creating an injector costs about
  * 0.35 s of a cold start whose whole budget is 0.27 s.
@@ -32,11 +37,13 @@ final class Daemon implements AutoCloseable {
 
     private final Kernel kernel;
     private final GrpcServer server;
+    private final Optional<TtrpcServer> shimEvents;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Daemon(Kernel kernel, GrpcServer server) {
+    private Daemon(Kernel kernel, GrpcServer server, Optional<TtrpcServer> shimEvents) {
         this.kernel = requireNonNull(kernel, "kernel is null");
         this.server = requireNonNull(server, "server is null");
+        this.shimEvents = requireNonNull(shimEvents, "shimEvents is null");
     }
 
     /** Why the daemon did not start; each line is for the user as is. */
@@ -77,6 +84,7 @@ final class Daemon implements AutoCloseable {
         DaemonConfig config = settings.daemon();
         long started = System.nanoTime();
         Kernel kernel = prepare(settings, build, Daemon.class.getClassLoader());
+        Optional<TtrpcServer> shimEvents = Optional.empty();
         try {
             List<ConfigProblem> problems = kernel.configProblems();
             if (!problems.isEmpty()) {
@@ -89,9 +97,10 @@ final class Daemon implements AutoCloseable {
             UnixSocket.claim(Path.of(config.grpc().address()));
             kernel.start();
             long initialised = System.nanoTime();
+            shimEvents = serveShimEvents(config, kernel);
             GrpcServer server = GrpcServer.start(config.grpc(), kernel.instances(GrpcServices.TYPE).values(), transport);
             kernel.addListener(server);
-            Daemon daemon = new Daemon(kernel, server);
+            Daemon daemon = new Daemon(kernel, server, shimEvents);
             kernel.watchPluginDirs();
             long serving = System.nanoTime();
             log.debug("startup: plugins discovered in {} ms, initialised in {} ms, serving after {} ms",
@@ -99,20 +108,31 @@ final class Daemon implements AutoCloseable {
             log.info("berthd {} ready on {}", build.version(), server.socket());
             return daemon;
         } catch (RequiredPluginException e) {
-            abandon(kernel, transport);
+            abandon(kernel, transport, shimEvents);
             throw new StartupException(e.failures());
         } catch (IOException e) {
-            abandon(kernel, transport);
+            abandon(kernel, transport, shimEvents);
             throw new StartupException(List.of(e.getMessage() != null ? e.getMessage() : e.toString()));
         } catch (RuntimeException e) {
-            abandon(kernel, transport);
+            abandon(kernel, transport, shimEvents);
             throw e;
         }
     }
 
-    private static void abandon(Kernel kernel, GrpcServer.Transport transport) {
+    private static void abandon(Kernel kernel, GrpcServer.Transport transport, Optional<TtrpcServer> shimEvents) {
         transport.release();
+        shimEvents.ifPresent(TtrpcServer::close);
         kernel.close();
+    }
+
+    /** The ttrpc events endpoint on {@code ttrpc.address}, when an event exchange runs to take the events. */
+    private static Optional<TtrpcServer> serveShimEvents(DaemonConfig config, Kernel kernel) throws IOException {
+        Optional<Exchange> exchange = kernel.instances(EventTypes.EXCHANGE).values().stream().findFirst();
+        if (exchange.isEmpty()) {
+            log.warn("no event exchange runs: not serving shim events on {}", config.ttrpc().address());
+            return Optional.empty();
+        }
+        return Optional.of(ShimEvents.serve(Path.of(config.ttrpc().address()), exchange.get()));
     }
 
     private static long millis(long from, long to) {
@@ -143,6 +163,7 @@ final class Daemon implements AutoCloseable {
         }
         log.info("shutting down");
         server.stop(GRACE);
+        shimEvents.ifPresent(TtrpcServer::close);
         kernel.close();
         log.info("stopped");
     }

@@ -90,6 +90,9 @@ class DaemonProcessTest {
         awaitReady(daemon);
         assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket())));
         assertTrue(Files.isDirectory(dir.resolve("root")));
+        Path ttrpc = dir.resolve("state/berth.sock.ttrpc");
+        assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(ttrpc)),
+                "the ttrpc events endpoint is served");
 
         EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket().toString()))
@@ -109,6 +112,7 @@ class DaemonProcessTest {
         assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), "berthd did not stop on SIGTERM");
         assertEquals(0, daemon.exitValue(), log(0));
         assertFalse(Files.exists(socket()), "socket removed at exit");
+        assertFalse(Files.exists(ttrpc), "ttrpc socket removed at exit");
         assertTrue(log(0).contains("stopped"), log(0));
     }
 

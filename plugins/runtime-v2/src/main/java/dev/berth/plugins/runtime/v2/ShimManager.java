@@ -281,7 +281,7 @@ final class ShimManager implements PlatformRuntime, AutoCloseable {
 
     /**
      * containerd's {@code cleanupAfterDeadShim}: the shim's {@code delete} command kills what is left of the
-     * container, then the bundle goes; if the task was listed, its exit is published as {@code /tasks/exit} and
+     * container, then the bundle and the shim's socket go; if the task was listed, its exit is published as {@code /tasks/exit} and
      * {@code /tasks/delete} (status 255 when the command could not tell).
      */
     private void cleanupAfterDeadShim(Bundle bundle, ShimBinary binary, boolean publish) {
@@ -293,13 +293,30 @@ final class ShimManager implements PlatformRuntime, AutoCloseable {
             log.warn("clean up after the shim of {}/{}", bundle.namespace(), bundle.id(), e);
             exit = new Exit(0, UNKNOWN_EXIT_STATUS, Instant.now());
         }
+        Optional<Path> socket = socketOf(bundle);
         try {
             bundle.delete();
         } catch (RuntimeException e) {
             log.error("delete bundle {}", bundle.path(), e);
         }
+        // a killed shim leaves its socket behind; nothing will listen on it again
+        socket.ifPresent(path -> {
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                log.debug("remove socket {} of a dead shim", path, e);
+            }
+        });
         if (publish) {
             publishExit(bundle, exit);
+        }
+    }
+
+    private static Optional<Path> socketOf(Bundle bundle) {
+        try {
+            return Optional.of(TaskClient.socketPath(Files.readString(bundle.addressFile())));
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 

@@ -272,7 +272,8 @@ class ShimManagerTest {
         Task task = runtime.create(NS, "orphan", options(List.of("/bin/sleep", "600")));
         int pid = task.start();
         Path bundle = state.resolve(NS).resolve("orphan");
-        killShim(bundle);
+        Path socket = Path.of(Files.readString(bundle.resolve("address")).strip().replaceFirst("^unix://", ""));
+        killShimOrFail(bundle);
 
         TaskExit exit = TaskExit.parseFrom(((Event.Opaque) next(RuntimeTypes.TASK_EXIT, "orphan").event()).value());
         assertEquals(pid, exit.getPid());
@@ -281,6 +282,7 @@ class ShimManagerTest {
         assertThrows(NotFoundException.class, () -> runtime.get(NS, "orphan"));
         ProcessHandle.of(pid).ifPresent(container -> container.onExit().orTimeout(10, TimeUnit.SECONDS).join());
         assertFalse(Files.exists(bundle), "the bundle is removed");
+        assertFalse(Files.exists(socket), "the dead shim's socket is removed");
         assertFalse(Files.isDirectory(runcRoot.resolve(NS).resolve("orphan")), "runc's state is gone");
     }
 
@@ -291,14 +293,16 @@ class ShimManagerTest {
         first.close();
         runtimes.remove(first);
         Path bundle = state.resolve(NS).resolve("lost");
-        killShim(bundle);
+        killShimOrFail(bundle);
 
         ShimManager second = open(config(Optional.empty()));
         assertThrows(NotFoundException.class, () -> second.get(NS, "lost"));
         TaskExit exit = TaskExit.parseFrom(((Event.Opaque) next(RuntimeTypes.TASK_EXIT, "lost").event()).value());
         assertEquals(pid, exit.getPid());
         assertFalse(Files.exists(bundle));
-        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the container is gone");
+        // the shim's delete killed the container; it is reaped by whoever inherited it
+        ProcessHandle.of(pid).ifPresent(container -> container.onExit().orTimeout(10, TimeUnit.SECONDS).join());
+        assertEquals(128 + SIGKILL, exit.getExitStatus());
     }
 
     // ---- fixtures
@@ -343,16 +347,32 @@ class ShimManagerTest {
         throw new AssertionError("no " + topic + " event for " + containerId);
     }
 
-    private static void killShim(Path bundle) throws IOException {
-        Path pidFile = bundle.resolve("shim.pid");
-        if (!Files.exists(pidFile)) {
-            return;
-        }
-        long shimPid = Long.parseLong(Files.readString(pidFile).strip());
-        ProcessHandle.of(shimPid).ifPresent(shim -> {
+    /** SIGKILLs the shim serving {@code bundle}, found by its arguments (this test's daemon address and the id). */
+    private void killShim(Path bundle) {
+        shims(bundle).forEach(shim -> {
             shim.destroyForcibly();
             shim.onExit().orTimeout(10, TimeUnit.SECONDS).join();
         });
+    }
+
+    private void killShimOrFail(Path bundle) {
+        assertFalse(shims(bundle).isEmpty(), "a shim serves " + bundle);
+        killShim(bundle);
+    }
+
+    private List<ProcessHandle> shims(Path bundle) {
+        String id = bundle.getFileName().toString();
+        String daemonAddress = dir.resolve("berthd.sock").toString();
+        return ProcessHandle.allProcesses().filter(process -> {
+            List<String> args = List.of(process.info().arguments().orElse(new String[0]));
+            return process.info().command().map(SHIM.toString()::equals).orElse(false)
+                    && follows(args, "-id", id) && follows(args, "-address", daemonAddress);
+        }).toList();
+    }
+
+    private static boolean follows(List<String> args, String flag, String value) {
+        int at = args.indexOf(flag);
+        return at >= 0 && at + 1 < args.size() && args.get(at + 1).equals(value);
     }
 
     private static boolean mounted(Path path) throws IOException {

@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# Image import, export and snapshot cycles of berthd next to containerd, measured in the same run on the
+# same machine, through ctr, so that the ratio means something even where the absolute figures do not.
+#
+#   import: `ctr images import --snapshotter overlayfs` (content, image record and unpack) of an OCI archive
+#           of about SIZE MiB in 5 gzip layers, each thousands of small files and one large one; s (median of RUNS)
+#   export: `ctr images export` of that image to a file; s (median of RUNS)
+#   cycle:  `ctr snapshots prepare KEY PARENT` + `commit NAME KEY` + `rm NAME` on the image's top layer with
+#           overlayfs, three ctr calls; ms (median of CYCLES)
+#
+# The archive is generated deterministically (same bytes on every run and machine) from an AES-CTR stream.
+#
+# Usage: bench/images.sh [-n RUNS] [-c CYCLES] [-s SIZE_MIB]   (defaults 3, 20, 200)
+# Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH),
+# BENCH_DIR (everything runs under it, default /tmp; overlayfs must work there).
+# Needs root (containerd and overlay mounts do), openssl, a built berthd distribution, and about
+# 8 x SIZE MiB free in BENCH_DIR.
+set -euo pipefail
+
+runs=3
+cycles=20
+size_mib=200
+while getopts "n:c:s:h" opt; do
+  case $opt in
+    n) runs=$OPTARG ;;
+    c) cycles=$OPTARG ;;
+    s) size_mib=$OPTARG ;;
+    *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  esac
+done
+for n in "$runs" "$cycles" "$size_mib"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "runs, cycles and size must be positive numbers, got '$n'" >&2; exit 2; }
+done
+((size_mib >= 20)) || { echo "size must be at least 20 MiB, got $size_mib" >&2; exit 2; }
+ctr_timeout=600
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+berthd=${BERTHD:-$repo/bin/berthd}
+containerd=${CONTAINERD:-$(command -v containerd || true)}
+ctr=${CTR:-$(command -v ctr || true)}
+for tool in "$berthd" "$containerd" "$ctr" "$(command -v openssl || true)"; do
+  [[ -n $tool && -x $tool ]] || { echo "missing executable: '${tool}' (containerd and ctr: Debian package containerd; openssl)" >&2; exit 1; }
+done
+[[ $(id -u) -eq 0 ]] || { echo "containerd and overlay mounts need root" >&2; exit 1; }
+
+work=$(mktemp -d "${BENCH_DIR:-/tmp}/berth-bench-images-XXXXXX")
+declare -A pid_of=()
+
+stop_daemon() {
+  local name=$1 pid=${pid_of[$1]:-}
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "pid_of[$name]"
+}
+
+# Overlay mounts a daemon left (an interrupted unpack) would keep its directory from being removed.
+unmount_under() {
+  local mounts
+  mounts=$(awk -v dir="$1/" 'index($5, dir) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  [[ -z $mounts ]] || xargs -r -n 1 umount -l <<<"$mounts" 2>/dev/null || true
+}
+
+cleanup() {
+  local name
+  for name in "${!pid_of[@]}"; do
+    stop_daemon "$name"
+  done
+  unmount_under "$work"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+  echo "images bench: $*" >&2
+  local log
+  for log in "$work"/*/stderr.log "$work"/*/ctr.log; do
+    [[ -f $log ]] || continue
+    echo "--- last lines of $log" >&2
+    tail -n 20 "$log" >&2
+  done
+  exit 1
+}
+
+now_ms() {
+  local ns
+  ns=$(date +%s%N)
+  echo $((ns / 1000000))
+}
+
+# Starts daemon $1 (containerd or berthd) in dir $2 (its sockets, root and state inside) and waits until
+# `ctr version` answers.
+start_daemon() {
+  local kind=$1 dir=$2 sock=$2/d.sock started_at
+  mkdir -p "$dir"
+  case $kind in
+    containerd)
+      # An empty v2 config keeps containerd's shipped defaults (and ignores /etc/containerd/config.toml).
+      echo 'version = 2' >"$dir/containerd.toml"
+      "$containerd" --config "$dir/containerd.toml" --root "$dir/root" --state "$dir/state" --address "$sock" \
+        >"$dir/stdout.log" 2>"$dir/stderr.log" &
+      ;;
+    berthd)
+      printf 'plugin-dirs = []\nttrpc { address = "%s" }\n' "$sock.ttrpc" >"$dir/berthd.conf"
+      # bin/berthd execs java, so $! is the JVM itself.
+      "$berthd" --config "$dir/berthd.conf" --root "$dir/root" --state "$dir/state" --address "$sock" \
+        >"$dir/stdout.log" 2>"$dir/stderr.log" &
+      ;;
+  esac
+  pid_of[$kind]=$!
+  started_at=$(now_ms)
+  until [[ -S $sock ]] && "$ctr" --address "$sock" version >/dev/null 2>&1; do
+    [[ -S $sock ]] || sleep 0.01
+    kill -0 "${pid_of[$kind]}" 2>/dev/null || die "$kind exited before serving"
+    (($(now_ms) - started_at < 120000)) || die "$kind did not answer within 120 s"
+  done
+}
+
+# ctr against daemon $1 in namespace bench; its warnings (berthd's version is not containerd's) to a log.
+c() {
+  local kind=$1
+  shift
+  timeout "$ctr_timeout" "$ctr" --address "$work/$kind/d.sock" -n bench "$@" 2>>"$work/$kind/ctr.log"
+}
+
+median() {
+  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
+
+seconds() {
+  awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'
+}
+
+# ---------------------------------------------------------------------------------------------- image
+# $1 bytes of a deterministic stream named $2: AES-128-CTR of zeros under a key derived from the name.
+stream() {
+  local key
+  key=$(printf '%s' "$2" | sha256sum | cut -c 1-32)
+  # openssl ends on the closed pipe once head has its bytes
+  { openssl enc -aes-128-ctr -nosalt -K "$key" -iv 00000000000000000000000000000000 </dev/zero 2>/dev/null || true; } | head -c "$1"
+}
+
+sha() {
+  sha256sum "$1" | cut -d ' ' -f 1
+}
+
+# Layer i holds 2,000 small files in 20 directories (text of 1, 2, 4 or 8 KiB, which gzip shrinks by a
+# quarter) and one large random file; the large files (weighted 4:5:6:7:8, about 22 to 44 MiB at the
+# default size) share what the small ones leave of SIZE MiB.
+build_image() {
+  local out=$1 layout=$1/layout blobs=$1/layout/blobs/sha256 i dir small_total large_total diff_ids="" layers="" tarball gz
+  local kib group
+  mkdir -p "$blobs"
+  small_total=$((5 * 2000 * 15 / 4 * 1024)) # 500 files of each size per layer: 3.75 KiB on average
+  large_total=$(((size_mib << 20) - small_total))
+  ((large_total > 0)) || die "size $size_mib MiB leaves no room for the large files"
+  for i in 1 2 3 4 5; do
+    dir=$out/layer$i
+    for kib in 1 2 4 8; do
+      for group in 1 2 3 4 5; do
+        # 100 files of kib KiB cut from one stream: base64 text, as most small files in images are text
+        mkdir -p "$dir/usr/share/l$i/k$kib-$group"
+        stream $((100 * kib * 768)) "layer$i-$kib-$group" | base64 -w 0 \
+          | split -b $((kib * 1024)) -a 2 -d - "$dir/usr/share/l$i/k$kib-$group/f"
+      done
+    done
+    mkdir -p "$dir/opt/l$i"
+    stream $((large_total * (i + 3) / 30)) "layer$i-large" >"$dir/opt/l$i/blob.bin"
+    tarball=$out/layer$i.tar
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=pax --pax-option=delete=atime,delete=ctime \
+      -C "$dir" -cf "$tarball" .
+    rm -rf "$dir"
+    diff_ids+="${diff_ids:+,}\"sha256:$(sha "$tarball")\""
+    gzip -n -6 "$tarball"
+    gz=$(sha "$tarball.gz")
+    mv "$tarball.gz" "$blobs/$gz"
+    layers+="${layers:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:$gz\",\"size\":$(stat -c %s "$blobs/$gz")}"
+  done
+  printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[%s]}}' "$diff_ids" >"$out/config.json"
+  local config
+  config=$(sha "$out/config.json")
+  mv "$out/config.json" "$blobs/$config"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[%s]}' \
+    "$config" "$(stat -c %s "$blobs/$config")" "$layers" >"$out/manifest.json"
+  manifest=sha256:$(sha "$out/manifest.json")
+  mv "$out/manifest.json" "$blobs/${manifest#sha256:}"
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"1"}}]}' \
+    "$manifest" "$(stat -c %s "$blobs/${manifest#sha256:}")" >"$layout/index.json"
+  echo '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$layout" -cf "$out/image.tar" .
+  rm -rf "$layout"
+}
+
+# Removes the image from daemon $1 and waits for the collection; fails unless content and snapshots are gone.
+remove_image() {
+  c "$1" images rm --sync "$ref" >/dev/null || die "$1: ctr images rm failed"
+  [[ -z $(c "$1" content ls -q) ]] || die "$1 still holds content after removing the image"
+  [[ $(c "$1" snapshots --snapshotter overlayfs ls | wc -l) -le 1 ]] || die "$1 still holds snapshots after removing the image"
+}
+
+# The image's top layer: the committed snapshot no other is the parent of.
+top_snapshot() {
+  c "$1" snapshots --snapshotter overlayfs ls | awk 'NR > 1 { key[$1] = 1; if (NF == 3) parent[$2] = 1 } END { for (k in key) if (!(k in parent)) print k }'
+}
+
+kinds=(containerd berthd)
+# Runs alternate which daemon goes first, so that a drift in the machine's load touches both alike.
+order() {
+  if (($1 % 2)); then echo containerd berthd; else echo berthd containerd; fi
+}
+
+echo "host: $(nproc) CPUs, $(uname -sr); $("$containerd" --version | awk '{ print $1, $3 }'); berthd $("$berthd" --version | head -1)"
+echo "under $work ($(df --output=fstype "$work" | tail -n 1))"
+echo "building a $size_mib MiB image of 5 gzip layers..."
+build_image "$work/image"
+archive=$work/image/image.tar
+ref=bench.test/images:1
+echo "archive $(($(stat -c %s "$archive") >> 20)) MiB, manifest $manifest"
+
+for kind in "${kinds[@]}"; do
+  start_daemon "$kind" "$work/$kind"
+done
+
+# ----------------------------------------------------------------------------------- import and export
+declare -A import_ms export_ms cycle_ms version_ms export_sha
+for run in $(seq "$runs"); do
+  for kind in $(order "$run"); do
+    start=$(now_ms)
+    c "$kind" images import --snapshotter overlayfs --base-name bench.test/images "$archive" >/dev/null \
+      || die "$kind: ctr images import failed (run $run)"
+    ms=$(($(now_ms) - start))
+    import_ms[$kind]+=" $ms"
+    listed=$(c "$kind" images ls | awk -v ref="$ref" '$1 == ref { print $3 }')
+    [[ $listed == "$manifest" ]] || die "$kind lists $ref as '$listed', not $manifest"
+    check=$(c "$kind" images check --snapshotter overlayfs)
+    [[ $check =~ $ref\ [^$'\n']*complete\ \(6/6\)[^$'\n']*true ]] || die "$kind: the imported image is not complete and unpacked: $check"
+
+    exported=$work/$kind/export.tar
+    start=$(now_ms)
+    c "$kind" images export "$exported" "$ref" || die "$kind: ctr images export failed (run $run)"
+    export_ms[$kind]+=" $(($(now_ms) - start))"
+    export_sha[$kind]=$(sha "$exported")
+    rm -f "$exported"
+
+    remove_image "$kind"
+    echo "run $run $kind: import $(seconds "$ms") s, export $(seconds "${export_ms[$kind]##* }") s"
+  done
+done
+
+# ------------------------------------------------------------------------------------- snapshot cycles
+declare -A parent_of
+for kind in "${kinds[@]}"; do
+  c "$kind" images import --snapshotter overlayfs --base-name bench.test/images "$archive" >/dev/null || die "$kind: ctr images import failed"
+  parent_of[$kind]=$(top_snapshot "$kind")
+  [[ -n ${parent_of[$kind]} ]] || die "$kind: no top snapshot after the import"
+  c "$kind" snapshots --snapshotter overlayfs prepare warm "${parent_of[$kind]}" >/dev/null # untimed warm-up
+  c "$kind" snapshots --snapshotter overlayfs rm warm
+done
+for cycle in $(seq "$cycles"); do
+  for kind in $(order "$cycle"); do
+    start=$(now_ms)
+    c "$kind" snapshots --snapshotter overlayfs prepare "active-$cycle" "${parent_of[$kind]}" >/dev/null || die "$kind: prepare failed"
+    c "$kind" snapshots --snapshotter overlayfs commit "committed-$cycle" "active-$cycle" || die "$kind: commit failed"
+    c "$kind" snapshots --snapshotter overlayfs rm "committed-$cycle" || die "$kind: rm failed"
+    cycle_ms[$kind]+=" $(($(now_ms) - start))"
+  done
+done
+# ctr's own cost (process start, connection) for scale: each cycle pays it three times.
+for run in $(seq 5); do
+  for kind in $(order "$run"); do
+    start=$(now_ms)
+    c "$kind" version >/dev/null
+    version_ms[$kind]+=" $(($(now_ms) - start))"
+  done
+done
+
+# --------------------------------------------------------------------------------------------- report
+row() {
+  local label=$1 unit=$2 c_med=$3 b_med=$4
+  printf '%-46s %12s %12s %9s %8s\n' "$label" "$c_med $unit" "$b_med $unit" "$(ratio "$b_med" "$c_med")" "<= 1.00"
+}
+# shellcheck disable=SC2086 # the per-run figures are space-separated lists on purpose
+{
+  echo
+  echo "runs: import and export $runs per daemon, snapshot cycles $cycles (medians; runs alternate which daemon goes first)"
+  printf '%-46s %12s %12s %9s %8s\n' "" containerd berthd berthd/c target
+  row "images import, $size_mib MiB, 5 layers, unpacked" s "$(seconds "$(median ${import_ms[containerd]})")" "$(seconds "$(median ${import_ms[berthd]})")"
+  row "images export" s "$(seconds "$(median ${export_ms[containerd]})")" "$(seconds "$(median ${export_ms[berthd]})")"
+  row "snapshots prepare + commit + rm" ms "$(median ${cycle_ms[containerd]})" "$(median ${cycle_ms[berthd]})"
+  printf '%-46s %12s %12s\n' "ctr version round trip, for scale" "$(median ${version_ms[containerd]}) ms" "$(median ${version_ms[berthd]}) ms"
+  echo
+  for kind in "${kinds[@]}"; do
+    echo "$kind: import ms${import_ms[$kind]}; export ms${export_ms[$kind]}; cycle ms${cycle_ms[$kind]}"
+  done
+  if [[ ${export_sha[containerd]} == "${export_sha[berthd]}" ]]; then
+    echo "the exported archives are identical (sha256:${export_sha[berthd]})"
+  else
+    echo "the exported archives differ: containerd sha256:${export_sha[containerd]}, berthd sha256:${export_sha[berthd]}"
+  fi
+}

@@ -1,0 +1,181 @@
+package dev.berth.sample.dedup;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The file calls a faithful copy needs and the JDK lacks, through the foreign function API:
+ * mknod(2) for special files, chmod and times by path without opening the file (the JDK opens it,
+ * which blocks on a FIFO), and the {@code l*xattr} family for every attribute namespace (the JDK
+ * reaches only {@code user.*}, but {@code security.capability} matters as much). The plugin API
+ * keeps its own such calls private, so this jar carries its own.
+ */
+final class Posix {
+    private static final int ENODATA = 61;
+    private static final int EOPNOTSUPP = 95;
+    private static final int AT_FDCWD = -100;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    private static final MethodHandle MKNOD = function("mknod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle FCHMODAT = function("fchmodat",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle UTIMENSAT = function("utimensat",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    private static final MethodHandle LLISTXATTR = function("llistxattr",
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
+    private static final MethodHandle LGETXATTR = function("lgetxattr",
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
+    private static final MethodHandle LSETXATTR = function("lsetxattr",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle STRERROR = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+    /** An extended attribute. */
+    record Xattr(String name, byte[] value) {}
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run(Arena arena, MemorySegment state) throws Throwable;
+    }
+
+    private Posix() {}
+
+    private static MethodHandle function(String name, FunctionDescriptor descriptor) {
+        MemorySegment symbol = LINKER.defaultLookup().find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+        return LINKER.downcallHandle(symbol, descriptor, Linker.Option.captureCallState("errno"));
+    }
+
+    /** Creates a FIFO, socket or device node with the full {@code st_mode} and {@code st_rdev} of an original. */
+    static void mknod(Path path, int mode, long device) throws IOException {
+        call((arena, state) -> check((int) MKNOD.invokeExact(state, arena.allocateFrom(path.toString()), mode, device),
+                state, "mknod " + path));
+    }
+
+    /** chmod(2) by path, set-id and sticky bits included. */
+    static void chmod(Path path, int mode) throws IOException {
+        call((arena, state) -> check((int) FCHMODAT.invokeExact(state, AT_FDCWD, arena.allocateFrom(path.toString()),
+                mode, 0), state, "chmod " + path));
+    }
+
+    /** Sets the access and modification times of {@code path} itself, never following a symbolic link. */
+    static void setTimes(Path path, Instant accessed, Instant modified) throws IOException {
+        call((arena, state) -> {
+            MemorySegment times = arena.allocate(JAVA_LONG, 4);
+            times.setAtIndex(JAVA_LONG, 0, accessed.getEpochSecond());
+            times.setAtIndex(JAVA_LONG, 1, accessed.getNano());
+            times.setAtIndex(JAVA_LONG, 2, modified.getEpochSecond());
+            times.setAtIndex(JAVA_LONG, 3, modified.getNano());
+            return check((int) UTIMENSAT.invokeExact(state, AT_FDCWD, arena.allocateFrom(path.toString()), times,
+                    AT_SYMLINK_NOFOLLOW), state, "set times of " + path);
+        });
+    }
+
+    /** The extended attributes of {@code path} itself, by name; none where the filesystem has none. */
+    static List<Xattr> xattrs(Path path) throws IOException {
+        return call((arena, state) -> {
+            MemorySegment file = arena.allocateFrom(path.toString());
+            long size = (long) LLISTXATTR.invokeExact(state, file, MemorySegment.NULL, 0L);
+            if (size < 0) {
+                int errno = errno(state);
+                if (errno == EOPNOTSUPP) {
+                    return List.of();
+                }
+                throw failure("list extended attributes of " + path, errno);
+            }
+            if (size == 0) {
+                return List.of();
+            }
+            MemorySegment names = arena.allocate(size);
+            size = (long) LLISTXATTR.invokeExact(state, file, names, size);
+            if (size < 0) {
+                throw failure("list extended attributes of " + path, errno(state));
+            }
+            List<Xattr> xattrs = new ArrayList<>();
+            for (long offset = 0; offset < size; ) {
+                String name = names.getString(offset);
+                offset += name.getBytes(StandardCharsets.UTF_8).length + 1;
+                MemorySegment key = arena.allocateFrom(name);
+                long length = (long) LGETXATTR.invokeExact(state, file, key, MemorySegment.NULL, 0L);
+                if (length < 0) {
+                    if (errno(state) == ENODATA) {
+                        continue; // removed since it was listed
+                    }
+                    throw failure("read extended attribute " + name + " of " + path, errno(state));
+                }
+                MemorySegment value = arena.allocate(Math.max(length, 1));
+                length = (long) LGETXATTR.invokeExact(state, file, key, value, length);
+                if (length < 0) {
+                    throw failure("read extended attribute " + name + " of " + path, errno(state));
+                }
+                xattrs.add(new Xattr(name, value.asSlice(0, length).toArray(JAVA_BYTE)));
+            }
+            xattrs.sort(Comparator.comparing(Xattr::name));
+            return List.copyOf(xattrs);
+        });
+    }
+
+    /** Sets an extended attribute on {@code path} itself. */
+    static void setXattr(Path path, Xattr xattr) throws IOException {
+        call((arena, state) -> {
+            MemorySegment value = arena.allocate(Math.max(xattr.value().length, 1));
+            MemorySegment.copy(xattr.value(), 0, value, JAVA_BYTE, 0, xattr.value().length);
+            return check((int) LSETXATTR.invokeExact(state, arena.allocateFrom(path.toString()),
+                    arena.allocateFrom(xattr.name()), value, (long) xattr.value().length, 0), state,
+                    "set extended attribute " + xattr.name() + " on " + path);
+        });
+    }
+
+    private static <T> T call(Call<T> call) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            return call.run(arena, arena.allocate(CALL_STATE));
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static Void check(int result, MemorySegment state, String context) throws IOException {
+        if (result != 0) {
+            throw failure(context, errno(state));
+        }
+        return null;
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static IOException failure(String context, int errno) {
+        String text;
+        try {
+            text = ((MemorySegment) STRERROR.invokeExact(errno)).reinterpret(1024).getString(0);
+        } catch (Throwable t) {
+            text = "errno " + errno;
+        }
+        return new IOException(context + ": " + text);
+    }
+}
