@@ -177,7 +177,9 @@ class DedupSnapshotterIT {
         Path busybox = poolFileOfSize(pluginRoot(berthd.dir().resolve("root")).resolve("pool"), Files.size(BUSYBOX));
         assertEquals(3, links(busybox), "the pool file and the layer's snapshot in each namespace");
 
-        // the unpacked layer, mounted read-only through ctr from the dedup snapshotter
+        // the unpacked layer, mounted read-only through ctr from the dedup snapshotter; not with
+        // ctr images mount, which in ctr 1.6 reads --snapshotter as a global flag that ctr does not
+        // have and so always mounts from overlayfs
         SnapshotCtr snapshots = new SnapshotCtr(ctr, "dedup-images");
         snapshots.succeed("view", "rootfs", layers.getFirst());
         withMounted(snapshots, work.resolve("rootfs"), "rootfs", root -> {
