@@ -36,8 +36,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 class DedupSnapshotterIT {
     private static final String TYPE = "io.containerd.snapshotter.v1";
     private static final String DEDUP = "dedup";
-    private static final Path UMOCI = Path.of("/usr/bin/umoci");
-    private static final Path BUSYBOX = Path.of("/bin/busybox");
     private static final String IMAGE = "registry.test/busybox:latest";
     private static final int PAYLOAD = 256 * 1024;
     /** Collections only when a test asks for one: ctr labels views as nothing's root. */
@@ -156,11 +154,11 @@ class DedupSnapshotterIT {
     @Test
     @Order(3)
     void imageUnpackedTwiceIsStoredOnceAndMountsWithBusybox() throws Exception {
-        requireInstalled(UMOCI, "umoci");
-        requireInstalled(BUSYBOX, "busybox-static");
+        requireInstalled(OciArchive.UMOCI, "umoci");
+        requireInstalled(OciArchive.BUSYBOX, "busybox-static");
         Ctr ctr = berthd.ctr();
         Path work = Files.createDirectories(berthd.dir().resolve("image-work"));
-        Path archive = buildImage(work.resolve("image"));
+        Path archive = OciArchive.busybox(work.resolve("image")).file();
 
         for (String ns : List.of("dedup-images", "dedup-images-again")) {
             String imported = ctr.succeed("-n", ns, "images", "import", "--snapshotter", DEDUP,
@@ -174,7 +172,7 @@ class DedupSnapshotterIT {
         assertEquals(1, layers.size(), "one layer, one committed snapshot in dedup: " + layers);
 
         // each namespace has a snapshot of its own; busybox is stored once for both
-        Path busybox = poolFileOfSize(pluginRoot(berthd.dir().resolve("root")).resolve("pool"), Files.size(BUSYBOX));
+        Path busybox = poolFileOfSize(pluginRoot(berthd.dir().resolve("root")).resolve("pool"), Files.size(OciArchive.BUSYBOX));
         assertEquals(3, links(busybox), "the pool file and the layer's snapshot in each namespace");
 
         // the unpacked layer, mounted read-only through ctr from the dedup snapshotter; not with
@@ -184,7 +182,7 @@ class DedupSnapshotterIT {
         snapshots.succeed("view", "rootfs", layers.getFirst());
         withMounted(snapshots, work.resolve("rootfs"), "rootfs", root -> {
             assertTrue(Files.isRegularFile(root.resolve("bin/busybox")), "busybox is in the unpacked image");
-            assertEquals(Files.size(BUSYBOX), Files.size(root.resolve("bin/busybox")));
+            assertEquals(Files.size(OciArchive.BUSYBOX), Files.size(root.resolve("bin/busybox")));
             assertEquals(Path.of("busybox"), Files.readSymbolicLink(root.resolve("bin/sh")));
         });
         snapshots.succeed("rm", "rootfs");
@@ -302,32 +300,6 @@ class DedupSnapshotterIT {
             Exec.Result umount = Exec.run(List.of("umount", target.toString()), Map.of(), Duration.ofSeconds(30));
             assertEquals(0, umount.exitCode(), umount::toString);
         }
-    }
-
-    /**
-     * An OCI layout with one image, tag {@code latest}, whose single layer holds busybox and a
-     * {@code /bin/sh} link to it, built with umoci, then archived as {@code ctr images import} takes it.
-     */
-    private static Path buildImage(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Path layout = dir.resolve("layout");
-        Path bundle = dir.resolve("bundle");
-        exec(UMOCI.toString(), "init", "--layout", layout.toString());
-        exec(UMOCI.toString(), "new", "--image", layout + ":latest");
-        exec(UMOCI.toString(), "unpack", "--image", layout + ":latest", bundle.toString());
-        Path bin = Files.createDirectories(bundle.resolve("rootfs/bin"));
-        Files.copy(BUSYBOX, bin.resolve("busybox"));
-        Files.createSymbolicLink(bin.resolve("sh"), Path.of("busybox"));
-        exec(UMOCI.toString(), "repack", "--image", layout + ":latest", bundle.toString());
-        exec(UMOCI.toString(), "gc", "--layout", layout.toString());
-        Path tar = dir.resolve("busybox.tar");
-        exec("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
-        return tar;
-    }
-
-    private static void exec(String... command) {
-        Exec.Result result = Exec.run(List.of(command), Map.of(), Duration.ofMinutes(2));
-        assertEquals(0, result.exitCode(), result::toString);
     }
 
     private static void requireInstalled(Path binary, String debianPackage) {

@@ -15,8 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,8 +31,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ImagesIT {
-    private static final Path UMOCI = Path.of("/usr/bin/umoci");
-    private static final Path BUSYBOX = Path.of("/bin/busybox");
     private static final String NAME = "registry.test/busybox:latest";
     private static final Duration SLOW = Duration.ofMinutes(2);
 
@@ -46,12 +42,13 @@ class ImagesIT {
     @BeforeAll
     void start() throws Exception {
         Ctr.requireInstalled();
-        requireInstalled(UMOCI, "umoci");
-        requireInstalled(BUSYBOX, "busybox-static");
+        requireInstalled(OciArchive.UMOCI, "umoci");
+        requireInstalled(OciArchive.BUSYBOX, "busybox-static");
         berthd = new Berthd().start();
         work = Files.createDirectories(berthd.dir().resolve("work"));
-        archive = buildImage(work.resolve("image"));
-        manifest = manifestDigest(work.resolve("image/layout/index.json"));
+        OciArchive.Built image = OciArchive.busybox(work.resolve("image"));
+        archive = image.file();
+        manifest = image.manifest();
     }
 
     @AfterAll
@@ -146,7 +143,7 @@ class ImagesIT {
         ctr.succeed("-n", ns, "images", "mount", NAME, target.toString());
         try {
             assertTrue(Files.isRegularFile(target.resolve("bin/busybox")), "busybox is in the mounted image");
-            assertEquals(Files.size(BUSYBOX), Files.size(target.resolve("bin/busybox")));
+            assertEquals(Files.size(OciArchive.BUSYBOX), Files.size(target.resolve("bin/busybox")));
             assertTrue(mounted(target), "mounted");
         } finally {
             ctr.succeed("-n", ns, "images", "unmount", "--snapshotter", "overlayfs", "--rm", target.toString());
@@ -155,33 +152,6 @@ class ImagesIT {
         assertFalse(Files.exists(target.resolve("bin/busybox")));
         assertFalse(snapshotKeys(ctr, ns, "overlayfs").contains(target.toString()), "the mount's snapshot is removed");
         ctr.succeed("-n", ns, "images", "rm", "--sync", NAME);
-    }
-
-    /**
-     * An OCI layout with one image, tag {@code latest}, whose single layer holds busybox and a
-     * {@code /bin/sh} link to it, built with umoci, then archived as {@code ctr images import} takes it.
-     */
-    private static Path buildImage(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Path layout = dir.resolve("layout");
-        Path bundle = dir.resolve("bundle");
-        exec(UMOCI.toString(), "init", "--layout", layout.toString());
-        exec(UMOCI.toString(), "new", "--image", layout + ":latest");
-        exec(UMOCI.toString(), "unpack", "--image", layout + ":latest", bundle.toString());
-        Path bin = Files.createDirectories(bundle.resolve("rootfs/bin"));
-        Files.copy(BUSYBOX, bin.resolve("busybox"));
-        Files.createSymbolicLink(bin.resolve("sh"), Path.of("busybox"));
-        exec(UMOCI.toString(), "repack", "--image", layout + ":latest", bundle.toString());
-        exec(UMOCI.toString(), "gc", "--layout", layout.toString());
-        Path tar = dir.resolve("busybox.tar");
-        exec("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
-        return tar;
-    }
-
-    private static String manifestDigest(Path index) throws IOException {
-        Matcher matcher = Pattern.compile("\"digest\":\"(sha256:[0-9a-f]{64})\"").matcher(Files.readString(index));
-        assertTrue(matcher.find(), "no manifest in " + index);
-        return matcher.group(1);
     }
 
     /** {@code ctr images ls}: reference to target digest. */
@@ -205,11 +175,6 @@ class ImagesIT {
     private static boolean mounted(Path target) throws IOException {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
                 .anyMatch(line -> line.split(" ")[4].equals(target.toString()));
-    }
-
-    private static void exec(String... command) {
-        Exec.Result result = Exec.run(List.of(command), Map.of(), SLOW);
-        assertEquals(0, result.exitCode(), result::toString);
     }
 
     private void requireLoaded(String snapshotter) {
