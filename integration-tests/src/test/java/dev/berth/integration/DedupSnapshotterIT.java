@@ -34,6 +34,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DedupSnapshotterIT {
+    /**
+     * ctr's snapshot commands take no lease, so what they make is garbage to a collection; a
+     * collection runs on its own once anything was deleted, so every snapshot kept is labelled a root.
+     */
+    private static final String ROOT = "containerd.io/gc.root=it";
     private static final String TYPE = "io.containerd.snapshotter.v1";
     private static final String DEDUP = "dedup";
     private static final String IMAGE = "registry.test/busybox:latest";
@@ -96,8 +101,10 @@ class DedupSnapshotterIT {
             Files.write(root.resolve("payload"), payload());
         });
         ctr.succeed("commit", "base", "base-active");
+        ctr.succeed("label", "base", ROOT);
 
         ctr.succeed("view", "base-view", "base");
+        ctr.succeed("label", "base-view", ROOT);
         assertTrue(ctr.succeed("mounts", work.resolve("v").toString(), "base-view").contains("ro"),
                 "a view's mounts are read-only");
         withMounted(ctr, work.resolve("view"), "base-view", root -> {
@@ -113,6 +120,7 @@ class DedupSnapshotterIT {
             Files.delete(root.resolve("base.txt"));
         });
         ctr.succeed("commit", "child", "child-active");
+        ctr.succeed("label", "child", ROOT);
 
         String list = ctr.succeed("ls");
         assertTrue(list.lines().anyMatch(l -> l.matches("base\\s+Committed\\s*")), list);
@@ -180,6 +188,7 @@ class DedupSnapshotterIT {
         // have and so always mounts from overlayfs
         SnapshotCtr snapshots = new SnapshotCtr(ctr, "dedup-images");
         snapshots.succeed("view", "rootfs", layers.getFirst());
+        snapshots.succeed("label", "rootfs", ROOT);
         withMounted(snapshots, work.resolve("rootfs"), "rootfs", root -> {
             assertTrue(Files.isRegularFile(root.resolve("bin/busybox")), "busybox is in the unpacked image");
             assertEquals(Files.size(OciArchive.BUSYBOX), Files.size(root.resolve("bin/busybox")));
@@ -202,8 +211,10 @@ class DedupSnapshotterIT {
         ctr.succeed("prepare", "one-active");
         withMounted(ctr, work.resolve("one"), "one-active", root -> Files.write(root.resolve("payload"), payload()));
         ctr.succeed("commit", "one", "one-active");
+        ctr.succeed("label", "one", ROOT);
         ctr.succeed("prepare", "two-active", "one");
         ctr.succeed("commit", "two", "two-active");
+        ctr.succeed("label", "two", ROOT);
         assertEquals(0, berthd.stop(), berthd::logs);
 
         try (Berthd again = new Berthd()) {
