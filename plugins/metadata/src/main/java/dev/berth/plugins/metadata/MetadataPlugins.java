@@ -15,6 +15,22 @@ import java.util.List;
  */
 public final class MetadataPlugins implements PluginProvider {
 
+    public MetadataPlugins() {
+        // lmdbjava binds liblmdb through jnr-ffi when its Library class initialises, which takes a few
+        // hundred milliseconds; begin that as soon as the provider is found, on another thread, so it
+        // overlaps the plugins that initialise before this one. Class initialisation is thread-safe:
+        // opening the store waits for it, and reports a failure with its context.
+        Thread.ofPlatform().daemon().name("berth-lmdb-preload").start(MetadataPlugins::preloadLmdb);
+    }
+
+    private static void preloadLmdb() {
+        try {
+            Class.forName("org.lmdbjava.Library", true, MetadataPlugins.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            // opening the store fails the same way, with context
+        }
+    }
+
     @Override
     public List<Registration<?>> registrations() {
         return List.of(
