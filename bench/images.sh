@@ -16,6 +16,8 @@
 # Needs root (containerd and overlay mounts do), openssl, a built berthd distribution, and about
 # 8 x SIZE MiB free in BENCH_DIR.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 runs=3
 cycles=20
@@ -46,26 +48,6 @@ done
 work=$(mktemp -d "${BENCH_DIR:-/tmp}/berth-bench-images-XXXXXX")
 declare -A pid_of=()
 
-stop_daemon() {
-  local name=$1 pid=${pid_of[$1]:-}
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "pid_of[$name]"
-}
-
-# Overlay mounts a daemon left (an interrupted unpack) would keep its directory from being removed.
-unmount_under() {
-  local mounts
-  mounts=$(awk -v dir="$1/" 'index($5, dir) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
-  [[ -z $mounts ]] || xargs -r -n 1 umount -l <<<"$mounts" 2>/dev/null || true
-}
-
 cleanup() {
   local name
   for name in "${!pid_of[@]}"; do
@@ -86,12 +68,6 @@ die() {
     tail -n 20 "$log" >&2
   done
   exit 1
-}
-
-now_ms() {
-  local ns
-  ns=$(date +%s%N)
-  echo $((ns / 1000000))
 }
 
 # Starts daemon $1 (containerd or berthd) in dir $2 (its sockets, root and state inside) and waits until
@@ -127,14 +103,6 @@ c() {
   local kind=$1
   shift
   timeout "$ctr_timeout" "$ctr" --address "$work/$kind/d.sock" -n bench "$@" 2>>"$work/$kind/ctr.log"
-}
-
-median() {
-  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
 }
 
 seconds() {

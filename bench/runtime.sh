@@ -18,6 +18,8 @@
 # Needs root, umoci, /bin/busybox (Debian package busybox-static), containerd-shim-runc-v2 and runc on
 # PATH, and a built berthd distribution.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 runs=15
 pairs=20
@@ -56,19 +58,6 @@ kinds=(containerd berthd)
 declare -A ns_of=([containerd]=bench-ctd-$$ [berthd]=bench-berth-$$) prefix_of=([containerd]=ctd [berthd]=berth)
 declare -A pid_of=()
 
-stop_daemon() {
-  local name=$1 pid=${pid_of[$1]:-}
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "pid_of[$name]"
-}
-
 # ctr against daemon $1 in its namespace; its warnings (berthd's version is not containerd's) to a log.
 # Standard input is never a pipe or a terminal, so ctr forwards none.
 c() {
@@ -94,13 +83,6 @@ remove_containers() {
   for id in $(c "$kind" containers ls -q 2>/dev/null || true); do
     c "$kind" containers rm "$id" 2>/dev/null || true
   done
-}
-
-# Mounts a daemon left (a container's rootfs, an interrupted unpack) would keep its directory from being removed.
-unmount_under() {
-  local mounts
-  mounts=$(awk -v dir="$1/" 'index($5, dir) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
-  [[ -z $mounts ]] || xargs -r -n 1 umount -l <<<"$mounts" 2>/dev/null || true
 }
 
 cleanup() {
@@ -166,14 +148,6 @@ start_daemon() {
     kill -0 "${pid_of[$kind]}" 2>/dev/null || die "$kind exited before serving"
     (($(now_us) - started_at < 120000000)) || die "$kind did not answer within 120 s"
   done
-}
-
-median() {
-  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
 }
 
 ms() {

@@ -9,6 +9,8 @@
 # Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH).
 # Needs root (containerd does) and a built berthd distribution.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 runs=5
 while getopts "n:h" opt; do
@@ -49,12 +51,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-now_ms() {
-  local ns
-  ns=$(date +%s%N)
-  echo $((ns / 1000000))
-}
 
 # Starts one daemon of kind $1 in run dir $2 and waits until it answers; sets daemon_pid,
 # started_at (epoch ms of the exec) and elapsed_ms (from exec to the first successful `ctr version`).
@@ -97,10 +93,6 @@ start_daemon() {
 
 rss_kib() {
   awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
-}
-
-median() {
-  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 ratio() {

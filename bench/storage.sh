@@ -14,6 +14,8 @@
 # under it, default /tmp), BENCH_META_DIR (ls and GC run under it, default /dev/shm).
 # Needs root (containerd does), a built berthd distribution, and about 3 GiB free in BENCH_DIR.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 runs=3
 size_mib=1024
@@ -66,19 +68,6 @@ disk_work=$(mktemp -d "${BENCH_DIR:-/tmp}/berth-bench-storage-XXXXXX")
 meta_work=$(mktemp -d "${BENCH_META_DIR:-/dev/shm}/berth-bench-storage-XXXXXX")
 declare -A pid_of=()
 
-stop_daemon() {
-  local name=$1 pid=${pid_of[$1]:-}
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "pid_of[$name]"
-}
-
 cleanup() {
   local name
   for name in "${!pid_of[@]}"; do
@@ -98,12 +87,6 @@ die() {
     tail -n 20 "$log" >&2
   done
   exit 1
-}
-
-now_ms() {
-  local ns
-  ns=$(date +%s%N)
-  echo $((ns / 1000000))
 }
 
 # Starts daemon $2 of kind $1 in dir $3 (its sockets, root and state inside), extra flags after, and waits
@@ -147,14 +130,6 @@ collect() {
   local lease=sync-$RANDOM$RANDOM
   c "$1" leases create --id "$lease" >/dev/null
   c "$1" leases rm --sync "$lease" >/dev/null
-}
-
-median() {
-  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
 }
 
 mib_per_s() {
