@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.MessageLite;
 import dev.berth.api.GrpcServices;
+import dev.berth.api.NonBlockingService;
 import dev.berth.kernel.KernelListener;
 import dev.berth.plugin.PluginInfo;
 import io.grpc.BindableService;
@@ -11,6 +12,7 @@ import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
@@ -35,6 +37,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.FutureTask;
@@ -59,16 +62,18 @@ final class GrpcServer implements KernelListener, AutoCloseable {
     private final MutableHandlerRegistry registry;
     private final Set<String> builtIn;
     private final ServerInterceptor sizeLimit;
+    private final Set<String> nonBlocking;
     private final Map<String, ServerServiceDefinition> added = new ConcurrentHashMap<>();
 
     private GrpcServer(Path socket, Server server, EventLoopGroup eventLoops, ExecutorService requests,
-            MutableHandlerRegistry registry, ServerInterceptor sizeLimit) {
+            MutableHandlerRegistry registry, ServerInterceptor sizeLimit, Set<String> nonBlocking) {
         this.socket = socket;
         this.server = server;
         this.eventLoops = eventLoops;
         this.requests = requests;
         this.registry = registry;
         this.sizeLimit = sizeLimit;
+        this.nonBlocking = nonBlocking;
         this.builtIn = server.getImmutableServices().stream()
                 .map(service -> service.getServiceDescriptor().getName())
                 .collect(Collectors.toUnmodifiableSet());
@@ -86,12 +91,14 @@ final class GrpcServer implements KernelListener, AutoCloseable {
         EventLoopGroup eventLoops = transport.eventLoops();
         ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("grpc-", 0).factory());
         MutableHandlerRegistry registry = new MutableHandlerRegistry();
+        Set<String> nonBlocking = ConcurrentHashMap.newKeySet();
         ServerInterceptor sizeLimit = new MaxResponseSize(Math.toIntExact(config.maxSendMessageSize()));
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(eventLoops)
                 .workerEventLoopGroup(eventLoops)
                 .executor(requests)
+                .callExecutor(new TransportThreadCalls(nonBlocking))
                 .maxInboundMessageSize(Math.toIntExact(config.maxRecvMessageSize()))
                 // Go clients may ping idle connections; do not answer them with GOAWAY
                 .permitKeepAliveTime(5, TimeUnit.SECONDS)
@@ -99,6 +106,9 @@ final class GrpcServer implements KernelListener, AutoCloseable {
                 .fallbackHandlerRegistry(registry);
         for (BindableService service : services) {
             builder.addService(ServerInterceptors.intercept(service, sizeLimit));
+            if (service instanceof NonBlockingService declared) {
+                nonBlocking.addAll(declared.nonBlockingMethods());
+            }
         }
         Server server;
         try {
@@ -110,7 +120,7 @@ final class GrpcServer implements KernelListener, AutoCloseable {
             Files.deleteIfExists(socket);
             throw e;
         }
-        return new GrpcServer(socket, server, eventLoops, requests, registry, sizeLimit);
+        return new GrpcServer(socket, server, eventLoops, requests, registry, sizeLimit, nonBlocking);
     }
 
     /**
@@ -178,6 +188,9 @@ final class GrpcServer implements KernelListener, AutoCloseable {
         }
         added.put(plugin.uri(), definition);
         registry.addService(definition);
+        if (instance instanceof NonBlockingService declared && !builtIn.contains(name)) {
+            nonBlocking.addAll(declared.nonBlockingMethods());
+        }
         log.info("serving {} from {}", name, plugin.uri());
     }
 
@@ -186,6 +199,9 @@ final class GrpcServer implements KernelListener, AutoCloseable {
         ServerServiceDefinition definition = added.remove(plugin.uri());
         if (definition != null) {
             registry.removeService(definition);
+            if (instance instanceof NonBlockingService declared && !builtIn.contains(definition.getServiceDescriptor().getName())) {
+                nonBlocking.removeAll(declared.nonBlockingMethods());
+            }
             log.info("stopped serving {} from {}", definition.getServiceDescriptor().getName(), plugin.uri());
         }
     }
@@ -215,6 +231,19 @@ final class GrpcServer implements KernelListener, AutoCloseable {
     @Override
     public void close() {
         stop(Duration.ofSeconds(5));
+    }
+
+    /**
+     * Runs the calls of methods their services declare non-blocking on the transport's thread: see
+     * {@link NonBlockingService}. Every other call gets a virtual thread of the server's executor.
+     */
+    private record TransportThreadCalls(Set<String> nonBlocking) implements ServerCallExecutorSupplier {
+        private static final Executor TRANSPORT_THREAD = Runnable::run;
+
+        @Override
+        public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+            return nonBlocking.contains(call.getMethodDescriptor().getFullMethodName()) ? TRANSPORT_THREAD : null;
+        }
     }
 
     /**

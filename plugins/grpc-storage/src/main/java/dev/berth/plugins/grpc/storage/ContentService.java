@@ -6,6 +6,7 @@ import com.google.protobuf.Empty;
 import dev.berth.api.Calls;
 import dev.berth.api.Errors;
 import dev.berth.api.Headers;
+import dev.berth.api.NonBlockingService;
 import dev.berth.api.Timestamps;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.api.filters.Filter;
@@ -44,14 +45,22 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executor;
 
 /**
  * {@code containerd.services.content.v1.Content} over the caller's namespace of the metadata store,
  * with the lease of the {@code containerd-lease} header; deletes publish {@code /content/delete}.
  */
-final class ContentService implements ContentGrpc.AsyncService, BindableService {
+final class ContentService implements ContentGrpc.AsyncService, BindableService, NonBlockingService {
     /** Infos per {@code List} response, as containerd. */
     static final int LIST_BLOCK = 100;
+    /** Info and Read only look up metadata and read local blobs; long reads hand off to a worker. */
+    private static final Set<String> NON_BLOCKING = Set.of(
+            ContentGrpc.getInfoMethod().getFullMethodName(),
+            ContentGrpc.getReadMethod().getFullMethodName());
+    /** Pumps the reads longer than one chunk. */
+    private static final Executor READ_WORKER = task -> Thread.ofVirtual().name("content-read").start(task);
 
     private final MetadataStore metadata;
     private final Publisher publisher;
@@ -64,6 +73,11 @@ final class ContentService implements ContentGrpc.AsyncService, BindableService 
     @Override
     public ServerServiceDefinition bindService() {
         return ServerInterceptors.intercept(ContentGrpc.bindService(this), Headers.INSTANCE);
+    }
+
+    @Override
+    public Set<String> nonBlockingMethods() {
+        return NON_BLOCKING;
     }
 
     /** The caller's view: its namespace, and its lease if it names one. */
@@ -141,7 +155,7 @@ final class ContentService implements ContentGrpc.AsyncService, BindableService 
             observer.onError(Errors.toStatus(e));
             return;
         }
-        pump.start();
+        pump.start(READ_WORKER);
     }
 
     @Override

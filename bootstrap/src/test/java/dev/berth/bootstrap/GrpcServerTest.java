@@ -1,0 +1,91 @@
+package dev.berth.bootstrap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.api.NonBlockingService;
+import dev.berth.api.services.namespaces.v1.GetNamespaceRequest;
+import dev.berth.api.services.namespaces.v1.GetNamespaceResponse;
+import dev.berth.api.services.namespaces.v1.ListNamespacesRequest;
+import dev.berth.api.services.namespaces.v1.ListNamespacesResponse;
+import dev.berth.api.services.namespaces.v1.Namespace;
+import dev.berth.api.services.namespaces.v1.NamespacesGrpc;
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Where the server runs calls: methods declared non-blocking on the transport, the rest on virtual threads. */
+class GrpcServerTest {
+    @TempDir
+    Path dir;
+
+    /** Answers each call with the name of the thread that ran it, and whether that thread is virtual. */
+    private static final class ThreadReporter implements NamespacesGrpc.AsyncService, BindableService, NonBlockingService {
+        @Override
+        public ServerServiceDefinition bindService() {
+            return NamespacesGrpc.bindService(this);
+        }
+
+        @Override
+        public Set<String> nonBlockingMethods() {
+            return Set.of(NamespacesGrpc.getGetMethod().getFullMethodName());
+        }
+
+        private static Namespace current() {
+            Thread thread = Thread.currentThread();
+            return Namespace.newBuilder().setName(thread.getName()).putLabels("virtual", String.valueOf(thread.isVirtual())).build();
+        }
+
+        @Override
+        public void get(GetNamespaceRequest request, StreamObserver<GetNamespaceResponse> observer) {
+            observer.onNext(GetNamespaceResponse.newBuilder().setNamespace(current()).build());
+            observer.onCompleted();
+        }
+
+        @Override
+        public void list(ListNamespacesRequest request, StreamObserver<ListNamespacesResponse> observer) {
+            observer.onNext(ListNamespacesResponse.newBuilder().addNamespaces(current()).build());
+            observer.onCompleted();
+        }
+    }
+
+    @Test
+    void declaredMethodsRunOnTheTransportAndOthersOnVirtualThreads() throws Exception {
+        Path socket = dir.resolve("grpc.sock");
+        DaemonConfig.Grpc config = new DaemonConfig.Grpc(socket.toString(), 0, 0, 16 << 20, 16 << 20);
+        EpollEventLoopGroup clientLoop = new EpollEventLoopGroup(1);
+        try (GrpcServer server = GrpcServer.start(config, List.of(new ThreadReporter()), GrpcServer.Transport.prepare())) {
+            ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                    .channelType(EpollDomainSocketChannel.class)
+                    .eventLoopGroup(clientLoop)
+                    .usePlaintext()
+                    .build();
+            try {
+                NamespacesGrpc.NamespacesBlockingStub stub = NamespacesGrpc.newBlockingStub(channel);
+                Namespace get = stub.get(GetNamespaceRequest.newBuilder().setName("x").build()).getNamespace();
+                assertEquals("false", get.getLabelsOrThrow("virtual"), get.toString());
+                assertTrue(get.getName().startsWith("grpc-io"), get.getName());
+
+                Namespace list = stub.list(ListNamespacesRequest.getDefaultInstance()).getNamespaces(0);
+                assertEquals("true", list.getLabelsOrThrow("virtual"), list.toString());
+                assertFalse(list.getName().startsWith("grpc-io"), list.getName());
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } finally {
+            clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+}
