@@ -42,13 +42,8 @@ public record Digest(String algorithm, String hex) {
         if (colon <= 0 || colon == text.length() - 1) {
             throw invalid(text, "invalid checksum digest format");
         }
-        String algorithm = text.substring(0, colon);
-        String hex = text.substring(colon + 1);
-        String problem = check(algorithm, hex);
-        if (problem != null) {
-            throw invalid(text, problem);
-        }
-        return new Digest(algorithm, hex);
+        // the constructor checks the parts, naming the whole text in its error
+        return new Digest(text.substring(0, colon), text.substring(colon + 1));
     }
 
     /** The digest of a finished sum computed with {@code algorithm}. */

@@ -55,9 +55,10 @@ import java.util.concurrent.Executor;
 final class ContentService implements ContentGrpc.AsyncService, BindableService, NonBlockingService {
     /** Infos per {@code List} response, as containerd. */
     static final int LIST_BLOCK = 100;
-    /** Info and Read only look up metadata and read local blobs; long reads hand off to a worker. */
+    /** Info, List and Read only look up metadata and read local blobs; long reads hand off to a worker. */
     private static final Set<String> NON_BLOCKING = Set.of(
             ContentGrpc.getInfoMethod().getFullMethodName(),
+            ContentGrpc.getListMethod().getFullMethodName(),
             ContentGrpc.getReadMethod().getFullMethodName());
     /** Pumps the reads longer than one chunk. */
     private static final Executor READ_WORKER = task -> Thread.ofVirtual().name("content-read").start(task);
