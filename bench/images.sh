@@ -7,10 +7,12 @@
 #   export: `ctr images export` of that image to a file; s (median of RUNS)
 #   cycle:  `ctr snapshots prepare KEY PARENT` + `commit NAME KEY` + `rm NAME` on the image's top layer with
 #           overlayfs, three ctr calls; ms (median of CYCLES)
+#   Both daemons first get one untimed import and export and WARMUP untimed cycles: the figures are those
+#   of a daemon in use, not of one just started (berthd's JIT compiles its paths during their first runs).
 #
 # The archive is generated deterministically (same bytes on every run and machine) from an AES-CTR stream.
 #
-# Usage: bench/images.sh [-n RUNS] [-c CYCLES] [-s SIZE_MIB]   (defaults 3, 20, 200)
+# Usage: bench/images.sh [-n RUNS] [-c CYCLES] [-s SIZE_MIB] [-w WARMUP]   (defaults 3, 20, 200, 20)
 # Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH),
 # BENCH_DIR (everything runs under it, default /tmp; overlayfs must work there).
 # Needs root (containerd and overlay mounts do), openssl, a built berthd distribution, and about
@@ -22,17 +24,20 @@ source "$(dirname "$0")/lib.sh"
 runs=3
 cycles=20
 size_mib=200
-while getopts "n:c:s:h" opt; do
+warmup=20
+while getopts "n:c:s:w:h" opt; do
   case $opt in
     n) runs=$OPTARG ;;
     c) cycles=$OPTARG ;;
     s) size_mib=$OPTARG ;;
-    *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    w) warmup=$OPTARG ;;
+    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 for n in "$runs" "$cycles" "$size_mib"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "runs, cycles and size must be positive numbers, got '$n'" >&2; exit 2; }
 done
+[[ $warmup =~ ^[0-9]+$ ]] || { echo "warmup must be a number, got '$warmup'" >&2; exit 2; }
 ((size_mib >= 20)) || { echo "size must be at least 20 MiB, got $size_mib" >&2; exit 2; }
 ctr_timeout=600
 
@@ -201,6 +206,14 @@ done
 
 # ----------------------------------------------------------------------------------- import and export
 declare -A import_ms export_ms cycle_ms version_ms export_sha
+# The untimed warm-up: one import and export per daemon.
+for kind in "${kinds[@]}"; do
+  c "$kind" images import --snapshotter overlayfs --base-name bench.test/images "$archive" >/dev/null \
+    || die "$kind: the warm-up ctr images import failed"
+  c "$kind" images export "$work/$kind/export.tar" "$ref" || die "$kind: the warm-up ctr images export failed"
+  rm -f "$work/$kind/export.tar"
+  remove_image "$kind"
+done
 for run in $(seq "$runs"); do
   for kind in $(order "$run"); do
     start=$(now_ms)
@@ -231,8 +244,11 @@ for kind in "${kinds[@]}"; do
   c "$kind" images import --snapshotter overlayfs --base-name bench.test/images "$archive" >/dev/null || die "$kind: ctr images import failed"
   parent_of[$kind]=$(top_snapshot "$kind")
   [[ -n ${parent_of[$kind]} ]] || die "$kind: no top snapshot after the import"
-  c "$kind" snapshots --snapshotter overlayfs prepare warm "${parent_of[$kind]}" >/dev/null # untimed warm-up
-  c "$kind" snapshots --snapshotter overlayfs rm warm
+  for i in $(seq 0 "$warmup"); do # untimed warm-up cycles
+    c "$kind" snapshots --snapshotter overlayfs prepare "warm-$i" "${parent_of[$kind]}" >/dev/null || die "$kind: warm-up prepare failed"
+    c "$kind" snapshots --snapshotter overlayfs commit "warm-committed-$i" "warm-$i" || die "$kind: warm-up commit failed"
+    c "$kind" snapshots --snapshotter overlayfs rm "warm-committed-$i" || die "$kind: warm-up rm failed"
+  done
 done
 for cycle in $(seq "$cycles"); do
   for kind in $(order "$cycle"); do
@@ -260,7 +276,7 @@ row() {
 # shellcheck disable=SC2086 # the per-run figures are space-separated lists on purpose
 {
   echo
-  echo "runs: import and export $runs per daemon, snapshot cycles $cycles (medians; runs alternate which daemon goes first)"
+  echo "runs: import and export $runs per daemon after 1 untimed, snapshot cycles $cycles after $warmup untimed (medians; runs alternate which daemon goes first)"
   printf '%-46s %12s %12s %9s %8s\n' "" containerd berthd berthd/c target
   row "images import, $size_mib MiB, 5 layers, unpacked" s "$(seconds "$(median ${import_ms[containerd]})")" "$(seconds "$(median ${import_ms[berthd]})")"
   row "images export" s "$(seconds "$(median ${export_ms[containerd]})")" "$(seconds "$(median ${export_ms[berthd]})")"

@@ -3,8 +3,10 @@
 # the same run on the same machine, through ctr, so that the ratio means something even where the absolute
 # figures do not.
 #
-#   run:    `ctr run --rm IMAGE ID /bin/true` from exec to exit; ms (median of RUNS, after one warm-up)
+#   run:    `ctr run --rm IMAGE ID /bin/true` from exec to exit; ms (median of RUNS)
 #   create: `ctr containers create IMAGE ID /bin/true` + `ctr containers rm ID`; ms (median of PAIRS)
+#   Both daemons first get WARMUP untimed runs and pairs: the figures are those of a daemon in use, not
+#   of one just started (berthd's JIT compiles its request paths during its first few hundred calls).
 #   RSS:    VmRSS of the daemon with COUNT containers running `/bin/sleep 600` (`ctr run -d`), and the
 #           total VmRSS of their shims for scale (the same shim binary for both daemons)
 #
@@ -12,7 +14,7 @@
 # Each daemon has a namespace of its own (the shims of both use runc's default root, /run/containerd/runc,
 # under which runc keeps one directory per namespace).
 #
-# Usage: bench/runtime.sh [-n RUNS] [-p PAIRS] [-k COUNT]   (defaults 15, 20, 20)
+# Usage: bench/runtime.sh [-n RUNS] [-p PAIRS] [-k COUNT] [-w WARMUP]   (defaults 15, 20, 20, 20)
 # Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH),
 # BENCH_DIR (everything runs under it, default /tmp; overlayfs must work there).
 # Needs root, umoci, /bin/busybox (Debian package busybox-static), containerd-shim-runc-v2 and runc on
@@ -24,17 +26,20 @@ source "$(dirname "$0")/lib.sh"
 runs=15
 pairs=20
 count=20
-while getopts "n:p:k:h" opt; do
+warmup=20
+while getopts "n:p:k:w:h" opt; do
   case $opt in
     n) runs=$OPTARG ;;
     p) pairs=$OPTARG ;;
     k) count=$OPTARG ;;
-    *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    w) warmup=$OPTARG ;;
+    *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 for n in "$runs" "$pairs" "$count"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "runs, pairs and count must be positive numbers, got '$n'" >&2; exit 2; }
 done
+[[ $warmup =~ ^[0-9]+$ ]] || { echo "warmup must be a number, got '$warmup'" >&2; exit 2; }
 ctr_timeout=120
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -201,8 +206,15 @@ image=bench.test/busybox:latest
 for kind in "${kinds[@]}"; do
   start_daemon "$kind" "$work/$kind"
   c "$kind" images import --base-name bench.test/busybox "$archive" >/dev/null || die "$kind: ctr images import failed"
-  # The untimed warm-up: the first container pays for loading the shim, runc and the image's files.
-  c "$kind" run --rm "$image" "$(id_for "$kind" warm)" /bin/true || die "$kind: the warm-up ctr run failed"
+  # The untimed warm-up: the first container pays for loading the shim, runc and the image's files, the
+  # first calls for berthd's JIT.
+  for i in $(seq 0 "$warmup"); do
+    c "$kind" run --rm "$image" "$(id_for "$kind" warm-"$i")" /bin/true || die "$kind: warm-up ctr run $i failed"
+  done
+  for i in $(seq "$warmup"); do
+    c "$kind" containers create "$image" "$(id_for "$kind" warm-pair-"$i")" /bin/true || die "$kind: warm-up ctr containers create $i failed"
+    c "$kind" containers rm "$(id_for "$kind" warm-pair-"$i")" || die "$kind: warm-up ctr containers rm $i failed"
+  done
 done
 
 # ----------------------------------------------------------------------------------------------- run
@@ -279,7 +291,7 @@ row() {
 # shellcheck disable=SC2086 # the per-run figures are space-separated lists on purpose
 {
   echo
-  echo "runs: ctr run $runs per daemon after one warm-up, create + rm $pairs (medians; runs alternate which daemon goes first)"
+  echo "runs: ctr run $runs per daemon, create + rm $pairs, each after $warmup untimed (medians; runs alternate which daemon goes first)"
   printf '%-46s %12s %12s %9s %8s\n' "" containerd berthd berthd/c target
   row "ctr run --rm IMAGE ID /bin/true" ms "$(ms "$(median ${run_us[containerd]})")" "$(ms "$(median ${run_us[berthd]})")" "<= 1.05"
   row "ctr containers create + rm" ms "$(ms "$(median ${create_us[containerd]})")" "$(ms "$(median ${create_us[berthd]})")" "<= 1.00"
