@@ -64,7 +64,8 @@ final class GarbageCollector {
     private final Clock clock;
     private final Lock contentLock;
     private final Lock serial = new ReentrantLock();
-    private final AtomicBoolean contentDirty = new AtomicBoolean(true);
+    /** Until the first collection: a crash may have left blobs and ingests the metadata never recorded. */
+    private final AtomicBoolean contentUnchecked = new AtomicBoolean(true);
 
     GarbageCollector(Db db, ContentStore backend, Map<String, SnapshotBackend> snapshotters, Clock clock,
             Lock contentLock) {
@@ -73,12 +74,6 @@ final class GarbageCollector {
         this.snapshotters = snapshotters;
         this.clock = clock;
         this.contentLock = contentLock;
-        // deleting a blob from a namespace may free it in the backing store
-        db.onMutation(dirty -> {
-            if (dirty) {
-                contentDirty.set(true);
-            }
-        });
         // a crash may have left backend snapshots the metadata never recorded, or no longer records
         snapshotters.keySet().forEach(db::markSnapshotsDirty);
     }
@@ -87,16 +82,31 @@ final class GarbageCollector {
         serial.lock();
         try {
             long start = System.nanoTime();
-            // mark and sweep in one write transaction: no write can slip in between and be swept unmarked
-            int removed = db.write(tx -> {
-                Set<Node> reachable = mark(tx, clock.instant());
-                int count = sweep(tx, reachable);
-                db.clearDirty();
-                return count;
-            });
+            // Most collections find nothing to sweep: a read transaction tells, without holding up the writes
+            // (a write transaction is exclusive) for the length of a mark.
+            int seen = db.dirtyCount();
+            boolean garbage = db.read(tx -> !unreachable(tx, mark(tx, clock.instant())).isEmpty());
+            Swept swept = Swept.NOTHING;
+            if (garbage) {
+                // mark and sweep in one write transaction: no write can slip in between and be swept unmarked
+                swept = db.write(tx -> {
+                    Set<Node> reachable = mark(tx, clock.instant());
+                    Swept done = sweep(tx, reachable);
+                    db.clearDirty();
+                    return done;
+                });
+            } else {
+                db.clearDirty(seen);
+            }
+            int removed = swept.count();
             Duration metadata = Duration.ofNanos(System.nanoTime() - start);
             Duration content = Duration.ZERO;
-            if (removed > 0 || contentDirty.getAndSet(false)) {
+            // as containerd, the backing store is walked only when a blob or an ingest left the metadata:
+            // a collection that swept only leases or snapshots leaves it alone
+            // each flag is taken (reset) whatever the others say
+            boolean blobsRemoved = db.takeBlobsRemoved();
+            boolean unchecked = contentUnchecked.getAndSet(false);
+            if (swept.content() || unchecked || blobsRemoved) {
                 long contentStart = System.nanoTime();
                 cleanupContent();
                 content = Duration.ofNanos(System.nanoTime() - contentStart);
@@ -253,46 +263,67 @@ final class GarbageCollector {
         }
     }
 
-    private int sweep(Db.Tx tx, Set<Node> reachable) {
-        int removed = 0;
+    /** The leases, ingests, blobs and snapshots that {@code reachable} leaves out. */
+    private List<Node> unreachable(Db.Tx tx, Set<Node> reachable) {
+        List<Node> found = new ArrayList<>();
         for (byte[] value : tx.scan(db.leases, new byte[0])) {
             LeaseRecord lease = LeaseRecord.decode(value);
-            if (!reachable.contains(new Node(Kind.LEASE, lease.namespace(), lease.id()))) {
-                tx.delete(db.leases, Codec.key(lease.namespace(), lease.id()));
-                tx.deleteAll(db.resources, Codec.prefix(lease.namespace(), lease.id()));
-                removed++;
-            }
+            found.add(new Node(Kind.LEASE, lease.namespace(), lease.id()));
         }
         for (byte[] value : tx.scan(db.ingests, new byte[0])) {
             IngestRecord ingest = IngestRecord.decode(value);
-            if (!reachable.contains(new Node(Kind.INGEST, ingest.namespace(), ingest.ref()))) {
-                tx.delete(db.ingests, Codec.key(ingest.namespace(), ingest.ref()));
-                removed++;
-            }
+            found.add(new Node(Kind.INGEST, ingest.namespace(), ingest.ref()));
         }
         for (byte[] value : tx.scan(db.blobs, new byte[0])) {
             BlobRecord blob = BlobRecord.decode(value);
-            if (!reachable.contains(new Node(Kind.CONTENT, blob.namespace(), blob.digest()))) {
-                tx.delete(db.blobs, Codec.key(blob.namespace(), blob.digest()));
-                removed++;
-            }
+            found.add(new Node(Kind.CONTENT, blob.namespace(), blob.digest()));
         }
         for (byte[] value : tx.scan(db.snapshots, new byte[0])) {
-            SnapshotRecord snapshot = SnapshotRecord.decode(value);
-            if (!reachable.contains(snapshotNode(snapshot))) {
-                String ns = snapshot.namespace();
-                String snapshotter = snapshot.snapshotter();
-                tx.delete(db.snapshots, Codec.key(ns, snapshotter, snapshot.key()));
-                // a reachable child keeps its parent, so the children of an unreachable snapshot are unreachable too
-                tx.deleteAll(db.children, Codec.prefix(ns, snapshotter, snapshot.key()));
-                if (!snapshot.parent().isEmpty()) {
-                    tx.delete(db.children, Codec.key(ns, snapshotter, snapshot.parent(), snapshot.key()));
+            found.add(snapshotNode(SnapshotRecord.decode(value)));
+        }
+        found.removeIf(reachable::contains);
+        return found;
+    }
+
+    /** What a sweep removed: how many objects, and whether blobs or ingests were among them. */
+    private record Swept(int count, boolean content) {
+        static final Swept NOTHING = new Swept(0, false);
+    }
+
+    private Swept sweep(Db.Tx tx, Set<Node> reachable) {
+        List<Node> garbage = unreachable(tx, reachable);
+        boolean content = false;
+        for (Node node : garbage) {
+            String ns = node.namespace();
+            switch (node.kind()) {
+                case LEASE -> {
+                    tx.delete(db.leases, Codec.key(ns, node.key()));
+                    tx.deleteAll(db.resources, Codec.prefix(ns, node.key()));
                 }
-                db.markSnapshotsDirty(snapshotter);
-                removed++;
+                case INGEST -> {
+                    tx.delete(db.ingests, Codec.key(ns, node.key()));
+                    content = true;
+                }
+                case CONTENT -> {
+                    tx.delete(db.blobs, Codec.key(ns, node.key()));
+                    content = true;
+                }
+                case SNAPSHOT -> {
+                    int slash = node.key().indexOf('/');
+                    String snapshotter = node.key().substring(0, slash);
+                    String key = node.key().substring(slash + 1);
+                    SnapshotRecord snapshot = SnapshotRecord.decode(tx.get(db.snapshots, Codec.key(ns, snapshotter, key)));
+                    tx.delete(db.snapshots, Codec.key(ns, snapshotter, key));
+                    // a reachable child keeps its parent, so the children of an unreachable snapshot are unreachable too
+                    tx.deleteAll(db.children, Codec.prefix(ns, snapshotter, key));
+                    if (!snapshot.parent().isEmpty()) {
+                        tx.delete(db.children, Codec.key(ns, snapshotter, snapshot.parent(), key));
+                    }
+                    db.markSnapshotsDirty(snapshotter);
+                }
             }
         }
-        return removed;
+        return new Swept(garbage.size(), content);
     }
 
     /** Removes from the backing store the blobs and ingests no namespace references any more. */

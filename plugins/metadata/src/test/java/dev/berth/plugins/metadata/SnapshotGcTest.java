@@ -9,10 +9,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.berth.plugin.NotFoundException;
 import dev.berth.plugin.content.ContentStore;
 import dev.berth.plugin.content.Digest;
+import dev.berth.plugin.metadata.GcStats;
 import dev.berth.plugin.metadata.Labels;
 import dev.berth.plugin.snapshots.Snapshotter;
 import dev.berth.plugins.snapshots.overlay.OverlaySnapshotter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -73,6 +75,22 @@ class SnapshotGcTest {
         Set<String> left = Fixture.backendNames(fixture.nativeBackend);
         assertEquals(1, left.size());
         assertTrue(left.iterator().next().endsWith("/kept"), left.toString());
+    }
+
+    @Test
+    void aCollectionThatSweepsOnlySnapshotsLeavesTheContentStoreUnwalked() {
+        Fixture.commit(fixture.content("a"), "garbage", Map.of());
+        assertTrue(fixture.store.collectGarbage().content().isPositive(), "the first collection checks the store");
+        Snapshotter a = fixture.snapshots("a");
+        a.prepare("removed", "", Map.of());
+        GcStats snapshotsOnly = fixture.store.collectGarbage();
+        assertEquals(1, snapshotsOnly.removed());
+        assertEquals(Duration.ZERO, snapshotsOnly.content(), "no blob or ingest left the metadata");
+
+        Fixture.commit(fixture.content("a"), "garbage again", Map.of());
+        GcStats withContent = fixture.store.collectGarbage();
+        assertEquals(1, withContent.removed());
+        assertTrue(withContent.content().isPositive(), "a swept blob is removed from the store");
     }
 
     @Test
