@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -74,8 +75,17 @@ final class Db implements AutoCloseable {
     private final ExecutorService writer = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("berth-metadata-writer").daemon().factory());
     private final List<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
-    /** Removals since the last collection; what containerd calls dirty. */
+    /**
+     * Removals since the last collection, what containerd calls dirty; counted once their transaction has
+     * committed, so that a collection which read the metadata after reading this count has seen them.
+     */
     private final AtomicInteger dirty = new AtomicInteger();
+    /** Whether the write transaction running on the writer thread removed something; only that thread uses it. */
+    private boolean removing;
+    /** Whether it removed a blob record, which may leave a blob no namespace references in the backing store. */
+    private boolean removingBlobs;
+    /** Blob records removed by committed transactions since {@link #takeBlobsRemoved()} last returned true. */
+    private final AtomicBoolean blobsRemoved = new AtomicBoolean();
     /** Snapshotters that had snapshots removed from the metadata since their last backend cleanup. */
     private final Set<String> dirtySnapshotters = ConcurrentHashMap.newKeySet();
 
@@ -115,7 +125,7 @@ final class Db implements AutoCloseable {
 
     <T> T read(Function<Tx, T> work) {
         try (Txn<byte[]> txn = env.txnRead()) {
-            return work.apply(new Tx(txn));
+            return work.apply(new Tx(this, txn));
         }
     }
 
@@ -126,9 +136,17 @@ final class Db implements AutoCloseable {
     <T> T write(Function<Tx, T> work) {
         Future<T> result = writer.submit(() -> {
             T value;
+            removing = false;
+            removingBlobs = false;
             try (Txn<byte[]> txn = env.txnWrite()) {
-                value = work.apply(new Tx(txn));
+                value = work.apply(new Tx(this, txn));
                 txn.commit();
+            }
+            if (removing) {
+                dirty.incrementAndGet();
+            }
+            if (removingBlobs) {
+                blobsRemoved.set(true);
             }
             boolean isDirty = dirty.get() > 0;
             for (Consumer<Boolean> listener : listeners) {
@@ -165,12 +183,32 @@ final class Db implements AutoCloseable {
         listeners.add(requireNonNull(listener, "listener is null"));
     }
 
+    /** Records that the current write transaction removes something; call only from inside {@link #write}. */
     void markDirty() {
-        dirty.incrementAndGet();
+        removing = true;
     }
 
+    /** Forgets the removals; call only from inside {@link #write}, whose transaction has swept them. */
     void clearDirty() {
         dirty.set(0);
+    }
+
+    /** The removals committed since the last collection. */
+    int dirtyCount() {
+        return dirty.get();
+    }
+
+    /**
+     * Forgets the removals if none was committed since {@link #dirtyCount()} returned {@code seen}: a
+     * collection that found nothing to sweep in a read transaction begun after that call has seen them all.
+     */
+    void clearDirty(int seen) {
+        dirty.compareAndSet(seen, 0);
+    }
+
+    /** Whether a committed transaction removed a blob record since the last call that returned true. */
+    boolean takeBlobsRemoved() {
+        return blobsRemoved.getAndSet(false);
     }
 
     /** Marks {@code snapshotter} as having a backend that may hold snapshots the metadata no longer records. */
@@ -211,9 +249,11 @@ final class Db implements AutoCloseable {
 
     /** One transaction's view of the tables. */
     static final class Tx {
+        private final Db db;
         private final Txn<byte[]> txn;
 
-        private Tx(Txn<byte[]> txn) {
+        private Tx(Db db, Txn<byte[]> txn) {
+            this.db = db;
             this.txn = txn;
         }
 
@@ -226,7 +266,11 @@ final class Db implements AutoCloseable {
         }
 
         boolean delete(Dbi<byte[]> table, byte[] key) {
-            return table.delete(txn, key);
+            boolean deleted = table.delete(txn, key);
+            if (deleted && table == db.blobs) {
+                db.removingBlobs = true;
+            }
+            return deleted;
         }
 
         /** The values of every key starting with {@code prefix}, in key order. */
@@ -259,7 +303,7 @@ final class Db implements AutoCloseable {
                     found = cursor.next();
                 }
             }
-            keys.forEach(key -> table.delete(txn, key));
+            keys.forEach(key -> delete(table, key));
             return keys.size();
         }
 

@@ -19,6 +19,7 @@ import dev.berth.plugin.metadata.Resource;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -83,6 +84,62 @@ class LeasesAndGcTest {
         assertThrows(UnimplementedException.class, () -> leases.addResource("ns", "l", new Resource("x", "images")));
         assertThrows(NotFoundException.class, () -> leases.addResource("ns", "missing", new Resource("x", "ingests")));
         assertThrows(NotFoundException.class, () -> leases.listResources("ns", "missing"));
+    }
+
+    /**
+     * A collection with nothing to sweep writes nothing, so it neither holds up the writes nor tells the
+     * mutation listeners; it still counts the removals before it as seen.
+     */
+    @Test
+    void aCollectionWithNothingToSweepWritesNothing() {
+        List<Boolean> mutations = new ArrayList<>();
+        fixture.store.onMutation(mutations::add);
+        leases.create("ns", "kept", Map.of());
+        leases.create("ns", "gone", Map.of());
+        leases.delete("ns", "gone", false);
+        assertEquals(List.of(false, false, true), mutations);
+
+        assertEquals(0, fixture.store.collectGarbage().removed());
+        assertEquals(3, mutations.size());
+
+        leases.create("ns", "next", Map.of());
+        assertEquals(false, mutations.getLast());
+    }
+
+    /** What a collection sweeps is still swept in a write transaction, which the listeners hear of. */
+    @Test
+    void aCollectionThatSweepsTellsTheListeners() {
+        List<Boolean> mutations = new ArrayList<>();
+        leases.create("ns", "short", Map.of(Labels.GC_EXPIRE, fixture.clock.instant().plusSeconds(1).toString()));
+        fixture.store.onMutation(mutations::add);
+        fixture.clock.advance(Duration.ofSeconds(2));
+
+        assertEquals(1, fixture.store.collectGarbage().removed());
+        assertEquals(1, mutations.size());
+        assertEquals(List.of(), leases.list("ns", l -> true));
+    }
+
+    /**
+     * As containerd, a collection walks the backing content store only when a blob left the metadata (or
+     * it is the first since start): other removals cannot have freed a blob there.
+     */
+    @Test
+    void theBackingStoreIsWalkedOnlyAfterABlobLeftTheMetadata() {
+        Digest kept = Fixture.commit(fixture.content("ns"), "kept", Map.of(Labels.GC_ROOT, "x"));
+        Digest dropped = Fixture.commit(fixture.content("ns"), "dropped", Map.of(Labels.GC_ROOT, "x"));
+        fixture.store.collectGarbage();
+        Digest orphan = Fixture.commit(fixture.backend, "orphan", Map.of());
+
+        leases.create("ns", "gone", Map.of());
+        leases.delete("ns", "gone", false);
+        assertEquals(0, fixture.store.collectGarbage().removed());
+        assertEquals(orphan, fixture.backend.info(orphan).digest());
+
+        fixture.content("ns").delete(dropped);
+        fixture.store.collectGarbage();
+        assertThrows(NotFoundException.class, () -> fixture.backend.info(orphan));
+        assertThrows(NotFoundException.class, () -> fixture.backend.info(dropped));
+        assertEquals(kept, fixture.backend.info(kept).digest());
     }
 
     @Test

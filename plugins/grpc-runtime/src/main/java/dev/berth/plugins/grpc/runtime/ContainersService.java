@@ -8,6 +8,7 @@ import com.google.protobuf.Empty;
 import dev.berth.api.Calls;
 import dev.berth.api.Errors;
 import dev.berth.api.Headers;
+import dev.berth.api.NonBlockingService;
 import dev.berth.api.Timestamps;
 import dev.berth.api.events.ContainerCreate;
 import dev.berth.api.events.ContainerDelete;
@@ -39,17 +40,23 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * {@code containerd.services.containers.v1.Containers} over the metadata store's containers, in
  * the namespace of the {@code containerd-namespace} header; creates, updates and deletes are
- * published under containerd's topics with containerd's payloads.
+ * published under containerd's topics with containerd's payloads. Reads only read the memory-mapped
+ * metadata, so they run on the transport's thread; writes commit to disk and run on request threads.
  */
-final class ContainersService implements ContainersGrpc.AsyncService, BindableService {
+final class ContainersService implements ContainersGrpc.AsyncService, BindableService, NonBlockingService {
     static final String CONTAINER_CREATE = "/containers/create";
     static final String CONTAINER_UPDATE = "/containers/update";
     static final String CONTAINER_DELETE = "/containers/delete";
+    private static final Set<String> NON_BLOCKING = Set.of(
+            ContainersGrpc.getGetMethod().getFullMethodName(),
+            ContainersGrpc.getListMethod().getFullMethodName(),
+            ContainersGrpc.getListStreamMethod().getFullMethodName());
 
     private final ContainerStore containers;
     private final Publisher publisher;
@@ -62,6 +69,11 @@ final class ContainersService implements ContainersGrpc.AsyncService, BindableSe
     @Override
     public ServerServiceDefinition bindService() {
         return ServerInterceptors.intercept(ContainersGrpc.bindService(this), Headers.INSTANCE);
+    }
+
+    @Override
+    public Set<String> nonBlockingMethods() {
+        return NON_BLOCKING;
     }
 
     @Override

@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,6 +62,15 @@ class ContainersServiceTest {
                 .setSpec(SPEC).setSnapshotter("native").setSnapshotKey(id)
                 .putExtensions("ext", Any.newBuilder().setTypeUrl("example.Ext").setValue(ByteString.copyFromUtf8("x")).build())
                 .build();
+    }
+
+    /** The daemon runs these on its transport thread: a write among them would hold it up for a disk sync. */
+    @Test
+    void onlyTheReadsAreDeclaredNonBlocking() {
+        ContainersService service = new ContainersService(fixture.metadata.containers(), fixture.exchange);
+        assertEquals(Set.of("containerd.services.containers.v1.Containers/Get",
+                "containerd.services.containers.v1.Containers/List",
+                "containerd.services.containers.v1.Containers/ListStream"), service.nonBlockingMethods());
     }
 
     @Test
