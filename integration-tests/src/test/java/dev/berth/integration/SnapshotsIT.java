@@ -31,12 +31,14 @@ class SnapshotsIT {
     void start() {
         Ctr.requireInstalled();
         // ctr snapshots view labels nothing as a root, so a collection would take the views: with
-        // this config collections run only when a test asks for one
+        // this config collections run only when a test asks for one (the periodic collection, which
+        // follows any deletion as containerd's does, is an hour away)
         berthd = new Berthd();
         berthd.writeConfig(berthd.baseConfig() + """
                 plugins."io.containerd.gc.v1.scheduler" {
                   deletion-threshold = 1000000000
                   mutation-threshold = 0
+                  startup-delay = 1h
                 }
                 """).start();
     }
