@@ -97,8 +97,10 @@ final class GrpcServer implements KernelListener, AutoCloseable {
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(eventLoops)
                 .workerEventLoopGroup(eventLoops)
-                .executor(requests)
-                .callExecutor(new TransportThreadCalls(nonBlocking))
+                // calls start on the transport's thread, which looks up their method; the supplier then
+                // moves every call but those of non-blocking methods to a virtual thread of its own
+                .directExecutor()
+                .callExecutor(new RequestThreadCalls(requests, nonBlocking))
                 .maxInboundMessageSize(Math.toIntExact(config.maxRecvMessageSize()))
                 // Go clients may ping idle connections; do not answer them with GOAWAY
                 .permitKeepAliveTime(5, TimeUnit.SECONDS)
@@ -234,15 +236,13 @@ final class GrpcServer implements KernelListener, AutoCloseable {
     }
 
     /**
-     * Runs the calls of methods their services declare non-blocking on the transport's thread: see
-     * {@link NonBlockingService}. Every other call gets a virtual thread of the server's executor.
+     * Gives every call a virtual thread of {@code requests}, except the calls of methods their services
+     * declare non-blocking (see {@link NonBlockingService}), which stay on the transport's thread.
      */
-    private record TransportThreadCalls(Set<String> nonBlocking) implements ServerCallExecutorSupplier {
-        private static final Executor TRANSPORT_THREAD = Runnable::run;
-
+    private record RequestThreadCalls(Executor requests, Set<String> nonBlocking) implements ServerCallExecutorSupplier {
         @Override
         public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
-            return nonBlocking.contains(call.getMethodDescriptor().getFullMethodName()) ? TRANSPORT_THREAD : null;
+            return nonBlocking.contains(call.getMethodDescriptor().getFullMethodName()) ? null : requests;
         }
     }
 
