@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Empty;
 import dev.berth.api.Calls;
 import dev.berth.api.Headers;
+import dev.berth.api.NonBlockingService;
 import dev.berth.api.Timestamps;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.api.filters.Filter;
@@ -32,13 +33,19 @@ import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * {@code containerd.services.images.v1.Images} over the metadata store's images, in the namespace
  * of the {@code containerd-namespace} header; creates, updates and deletes are published under
- * containerd's topics.
+ * containerd's topics. Get and List only read the memory-mapped metadata, so they run on the
+ * transport's thread; writes commit to disk and run on request threads.
  */
-final class ImagesService implements ImagesGrpc.AsyncService, BindableService {
+final class ImagesService implements ImagesGrpc.AsyncService, BindableService, NonBlockingService {
+    private static final Set<String> NON_BLOCKING = Set.of(
+            ImagesGrpc.getGetMethod().getFullMethodName(),
+            ImagesGrpc.getListMethod().getFullMethodName());
+
     private final ImageStore images;
     private final Publisher publisher;
 
@@ -50,6 +57,11 @@ final class ImagesService implements ImagesGrpc.AsyncService, BindableService {
     @Override
     public ServerServiceDefinition bindService() {
         return ServerInterceptors.intercept(ImagesGrpc.bindService(this), Headers.INSTANCE);
+    }
+
+    @Override
+    public Set<String> nonBlockingMethods() {
+        return NON_BLOCKING;
     }
 
     @Override

@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,6 +51,14 @@ class ImagesServiceTest {
     @AfterEach
     void stop() throws Exception {
         fixture.close();
+    }
+
+    /** The daemon runs these on its transport thread: a write among them would hold it up for a disk sync. */
+    @Test
+    void onlyTheReadsAreDeclaredNonBlocking() {
+        ImagesService service = new ImagesService(fixture.metadata.images(), fixture.exchange);
+        assertEquals(Set.of("containerd.services.images.v1.Images/Get", "containerd.services.images.v1.Images/List"),
+                service.nonBlockingMethods());
     }
 
     @Test
