@@ -39,8 +39,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -54,6 +55,8 @@ import org.slf4j.LoggerFactory;
  */
 final class GrpcServer implements KernelListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
+    /** Platform threads kept for calls that may block; calls beyond them get virtual threads. */
+    static final int PLATFORM_REQUEST_THREADS = 8;
 
     private final Path socket;
     private final Server server;
@@ -89,7 +92,7 @@ final class GrpcServer implements KernelListener, AutoCloseable {
         Path socket = Path.of(config.address());
         UnixSocket.claim(socket);
         EventLoopGroup eventLoops = transport.eventLoops();
-        ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("grpc-", 0).factory());
+        ExecutorService requests = requestThreads();
         MutableHandlerRegistry registry = new MutableHandlerRegistry();
         Set<String> nonBlocking = ConcurrentHashMap.newKeySet();
         ServerInterceptor sizeLimit = new MaxResponseSize(Math.toIntExact(config.maxSendMessageSize()));
@@ -98,7 +101,7 @@ final class GrpcServer implements KernelListener, AutoCloseable {
                 .bossEventLoopGroup(eventLoops)
                 .workerEventLoopGroup(eventLoops)
                 // calls start on the transport's thread, which looks up their method; the supplier then
-                // moves every call but those of non-blocking methods to a virtual thread of its own
+                // moves every call but those of non-blocking methods to a request thread
                 .directExecutor()
                 .callExecutor(new RequestThreadCalls(requests, nonBlocking))
                 .maxInboundMessageSize(Math.toIntExact(config.maxRecvMessageSize()))
@@ -131,8 +134,8 @@ final class GrpcServer implements KernelListener, AutoCloseable {
      */
     static final class Transport {
         private final FutureTask<EventLoopGroup> eventLoops = new FutureTask<>(() -> new MultiThreadIoEventLoopGroup(
-                // The loops only move bytes; every call runs on its own virtual thread, so a small fixed
-                // number of loops serves any load a local socket sees.
+                // The loops move bytes and answer only the calls that never wait; every other call runs
+                // on a request thread, so a small fixed number of loops serves any load a local socket sees.
                 Math.min(2, Runtime.getRuntime().availableProcessors()),
                 new DefaultThreadFactory("grpc-io", true),
                 EpollIoHandler.newFactory()));
@@ -236,7 +239,19 @@ final class GrpcServer implements KernelListener, AutoCloseable {
     }
 
     /**
-     * Gives every call a virtual thread of {@code requests}, except the calls of methods their services
+     * The threads of the calls that may block. A few platform threads take them first: most such calls
+     * wait on the metadata store's writer thread, which wakes a platform thread directly, where a virtual
+     * thread would first have to wait for a carrier. When all of those are busy (many clients waiting
+     * for their tasks to exit, say), each further call gets a virtual thread of its own.
+     */
+    static ExecutorService requestThreads() {
+        return new ThreadPoolExecutor(0, PLATFORM_REQUEST_THREADS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                Thread.ofPlatform().name("grpc-call-", 0).daemon().factory(),
+                (call, pool) -> Thread.ofVirtual().name("grpc-call").start(call));
+    }
+
+    /**
+     * Gives every call a request thread of {@code requests}, except the calls of methods their services
      * declare non-blocking (see {@link NonBlockingService}), which stay on the transport's thread.
      */
     private record RequestThreadCalls(Executor requests, Set<String> nonBlocking) implements ServerCallExecutorSupplier {

@@ -22,11 +22,15 @@ import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Where the server runs calls: methods declared non-blocking on the transport, the rest on virtual threads. */
+/** Where the server runs calls: methods declared non-blocking on the transport, the rest on request threads. */
 class GrpcServerTest {
     @TempDir
     Path dir;
@@ -62,7 +66,43 @@ class GrpcServerTest {
     }
 
     @Test
-    void declaredMethodsRunOnTheTransportAndOthersOnVirtualThreads() throws Exception {
+    void callsBeyondThePlatformRequestThreadsGetVirtualThreads() throws Exception {
+        ExecutorService threads = GrpcServer.requestThreads();
+        CountDownLatch busy = new CountDownLatch(GrpcServer.PLATFORM_REQUEST_THREADS);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger virtual = new AtomicInteger();
+        try {
+            for (int i = 0; i < GrpcServer.PLATFORM_REQUEST_THREADS; i++) {
+                threads.execute(() -> {
+                    if (Thread.currentThread().isVirtual()) {
+                        virtual.incrementAndGet();
+                    }
+                    busy.countDown();
+                    awaitQuietly(release);
+                });
+            }
+            assertTrue(busy.await(10, TimeUnit.SECONDS), "every platform thread took a call");
+            assertEquals(0, virtual.get(), "the first calls run on platform threads");
+            CompletableFuture<Boolean> overflow = new CompletableFuture<>();
+            threads.execute(() -> overflow.complete(Thread.currentThread().isVirtual()));
+            assertTrue(overflow.get(10, TimeUnit.SECONDS), "a call beyond them runs on a virtual thread");
+        } finally {
+            release.countDown();
+            threads.shutdown();
+            assertTrue(threads.awaitTermination(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void declaredMethodsRunOnTheTransportAndOthersOnRequestThreads() throws Exception {
         Path socket = dir.resolve("grpc.sock");
         DaemonConfig.Grpc config = new DaemonConfig.Grpc(socket.toString(), 0, 0, 16 << 20, 16 << 20);
         EpollEventLoopGroup clientLoop = new EpollEventLoopGroup(1);
@@ -79,8 +119,8 @@ class GrpcServerTest {
                 assertTrue(get.getName().startsWith("grpc-io"), get.getName());
 
                 Namespace list = stub.list(ListNamespacesRequest.getDefaultInstance()).getNamespaces(0);
-                assertEquals("true", list.getLabelsOrThrow("virtual"), list.toString());
-                assertFalse(list.getName().startsWith("grpc-io"), list.getName());
+                assertEquals("false", list.getLabelsOrThrow("virtual"), list.toString());
+                assertTrue(list.getName().startsWith("grpc-call-"), list.getName());
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
