@@ -75,34 +75,6 @@ die() {
   exit 1
 }
 
-# Starts daemon $1 (containerd or berthd) in dir $2 (its sockets, root and state inside) and waits until
-# `ctr version` answers.
-start_daemon() {
-  local kind=$1 dir=$2 sock=$2/d.sock started_at
-  mkdir -p "$dir"
-  case $kind in
-    containerd)
-      # An empty v2 config keeps containerd's shipped defaults (and ignores /etc/containerd/config.toml).
-      echo 'version = 2' >"$dir/containerd.toml"
-      "$containerd" --config "$dir/containerd.toml" --root "$dir/root" --state "$dir/state" --address "$sock" \
-        >"$dir/stdout.log" 2>"$dir/stderr.log" &
-      ;;
-    berthd)
-      printf 'plugin-dirs = []\nttrpc { address = "%s" }\n' "$sock.ttrpc" >"$dir/berthd.conf"
-      # bin/berthd execs java, so $! is the JVM itself.
-      "$berthd" --config "$dir/berthd.conf" --root "$dir/root" --state "$dir/state" --address "$sock" \
-        >"$dir/stdout.log" 2>"$dir/stderr.log" &
-      ;;
-  esac
-  pid_of[$kind]=$!
-  started_at=$(now_ms)
-  until [[ -S $sock ]] && "$ctr" --address "$sock" version >/dev/null 2>&1; do
-    [[ -S $sock ]] || sleep 0.01
-    kill -0 "${pid_of[$kind]}" 2>/dev/null || die "$kind exited before serving"
-    (($(now_ms) - started_at < 120000)) || die "$kind did not answer within 120 s"
-  done
-}
-
 # ctr against daemon $1 in namespace bench; its warnings (berthd's version is not containerd's) to a log.
 c() {
   local kind=$1
@@ -201,7 +173,7 @@ ref=bench.test/images:1
 echo "archive $(($(stat -c %s "$archive") >> 20)) MiB, manifest $manifest"
 
 for kind in "${kinds[@]}"; do
-  start_daemon "$kind" "$work/$kind"
+  start_daemon "$kind" "$kind" "$work/$kind"
 done
 
 # ----------------------------------------------------------------------------------- import and export

@@ -127,34 +127,6 @@ now_us() {
   echo $((ns / 1000))
 }
 
-# Starts daemon $1 (containerd or berthd) in dir $2 (its sockets, root and state inside) and waits until
-# `ctr version` answers.
-start_daemon() {
-  local kind=$1 dir=$2 sock=$2/d.sock started_at
-  mkdir -p "$dir"
-  case $kind in
-    containerd)
-      # An empty v2 config keeps containerd's shipped defaults (and ignores /etc/containerd/config.toml).
-      echo 'version = 2' >"$dir/containerd.toml"
-      "$containerd" --config "$dir/containerd.toml" --root "$dir/root" --state "$dir/state" --address "$sock" \
-        >"$dir/stdout.log" 2>"$dir/stderr.log" &
-      ;;
-    berthd)
-      printf 'plugin-dirs = []\nttrpc { address = "%s" }\n' "$sock.ttrpc" >"$dir/berthd.conf"
-      # bin/berthd execs java, so $! is the JVM itself.
-      "$berthd" --config "$dir/berthd.conf" --root "$dir/root" --state "$dir/state" --address "$sock" \
-        >"$dir/stdout.log" 2>"$dir/stderr.log" &
-      ;;
-  esac
-  pid_of[$kind]=$!
-  started_at=$(now_us)
-  until [[ -S $sock ]] && "$ctr" --address "$sock" version >/dev/null 2>&1; do
-    [[ -S $sock ]] || sleep 0.01
-    kill -0 "${pid_of[$kind]}" 2>/dev/null || die "$kind exited before serving"
-    (($(now_us) - started_at < 120000000)) || die "$kind did not answer within 120 s"
-  done
-}
-
 ms() {
   awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'
 }
@@ -204,7 +176,7 @@ archive=$work/image/busybox.tar
 image=bench.test/busybox:latest
 
 for kind in "${kinds[@]}"; do
-  start_daemon "$kind" "$work/$kind"
+  start_daemon "$kind" "$kind" "$work/$kind"
   c "$kind" images import --base-name bench.test/busybox "$archive" >/dev/null || die "$kind: ctr images import failed"
   # The untimed warm-up: the first container pays for loading the shim, runc and the image's files, the
   # first calls for berthd's JIT.

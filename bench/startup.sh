@@ -54,7 +54,7 @@ trap 'exit 130' INT TERM
 
 # Starts one daemon of kind $1 in run dir $2 and waits until it answers; sets daemon_pid,
 # started_at (epoch ms of the exec) and elapsed_ms (from exec to the first successful `ctr version`).
-start_daemon() {
+start_timed() {
   local kind=$1 dir=$2 sock=$2/d.sock
   mkdir -p "$dir"
   started_at=$(now_ms)
@@ -108,11 +108,11 @@ extra_args=()
 # so that every timed run starts from the same state.
 declare -A runs_ms median_ms rss_kib_of
 for kind in containerd berthd; do
-  start_daemon "$kind" "$work/warmup-$kind"
+  start_timed "$kind" "$work/warmup-$kind"
   stop_daemon
   times=()
   for i in $(seq "$runs"); do
-    start_daemon "$kind" "$work/$kind-$i"
+    start_timed "$kind" "$work/$kind-$i"
     times+=("$elapsed_ms")
     if ((i == runs)); then
       sleep 3
@@ -126,7 +126,7 @@ done
 
 # Where berthd's start goes: one more, untimed run at debug level, read from its log timestamps.
 extra_args=(--log-level debug)
-start_daemon berthd "$work/berthd-debug"
+start_timed berthd "$work/berthd-debug"
 stop_daemon
 debug_log=$work/berthd-debug/stderr.log
 stamp_re='[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+Z?'

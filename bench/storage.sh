@@ -90,35 +90,6 @@ die() {
   exit 1
 }
 
-# Starts daemon $2 of kind $1 in dir $3 (its sockets, root and state inside), extra flags after, and waits
-# until `ctr version` answers; as bench/startup.sh, the socket file first, then ctr without pause.
-start_daemon() {
-  local kind=$1 name=$2 dir=$3 sock=$3/d.sock started_at
-  shift 3
-  mkdir -p "$dir"
-  case $kind in
-    containerd)
-      # An empty v2 config keeps containerd's shipped defaults (and ignores /etc/containerd/config.toml).
-      echo 'version = 2' >"$dir/containerd.toml"
-      "$containerd" --config "$dir/containerd.toml" --root "$dir/root" --state "$dir/state" --address "$sock" "$@" \
-        >"$dir/stdout.log" 2>"$dir/stderr.log" &
-      ;;
-    berthd)
-      printf 'plugin-dirs = []\nttrpc { address = "%s" }\n' "$sock.ttrpc" >"$dir/berthd.conf"
-      # bin/berthd execs java, so $! is the JVM itself.
-      "$berthd" --config "$dir/berthd.conf" --root "$dir/root" --state "$dir/state" --address "$sock" "$@" \
-        >"$dir/stdout.log" 2>"$dir/stderr.log" &
-      ;;
-  esac
-  pid_of[$name]=$!
-  started_at=$(now_ms)
-  until [[ -S $sock ]] && "$ctr" --address "$sock" version >/dev/null 2>&1; do
-    [[ -S $sock ]] || sleep 0.01
-    kill -0 "${pid_of[$name]}" 2>/dev/null || die "$name exited before serving"
-    (($(now_ms) - started_at < 120000)) || die "$name did not answer within 120 s"
-  done
-}
-
 # ctr against daemon $1 in namespace bench; its warnings (berthd's version is not containerd's) to a log.
 c() {
   local dir=$1
