@@ -104,19 +104,32 @@ class RuntimeIT {
     @Test
     void eventsReachAnotherClient() throws Exception {
         Path log = berthd.dir().resolve("events.log");
+        Path filteredLog = berthd.dir().resolve("events-filtered.log");
         Process events = new ProcessBuilder(Ctr.BINARY.toString(), "--address", berthd.socket().toString(), "events")
                 .redirectOutput(log.toFile()).redirectErrorStream(true).start();
+        // a field of the shim's task events, as containerd's filters read them
+        Process filtered = new ProcessBuilder(Ctr.BINARY.toString(), "--address", berthd.socket().toString(), "events",
+                "event.container_id==evented").redirectOutput(filteredLog.toFile()).redirectErrorStream(true).start();
         try {
             Thread.sleep(1000);
+            berthd.ctr().succeed("-n", NS, "run", "--rm", IMAGE, "unwatched", "/bin/true");
             berthd.ctr().succeed("-n", NS, "run", "--rm", IMAGE, "evented", "/bin/true");
             Poll.until(Duration.ofSeconds(10), () -> {
                 String seen = read(log);
                 return seen.contains("/containers/create") && seen.contains("/tasks/start")
-                        && seen.contains("/tasks/exit");
+                        && seen.contains("/tasks/exit") && seen.contains("\"evented\"");
             }, () -> "ctr events saw: " + read(log));
+            Poll.until(Duration.ofSeconds(10), () -> read(filteredLog).contains("/tasks/exit"),
+                    () -> "ctr events event.container_id==evented saw: " + read(filteredLog));
+            String seen = read(filteredLog);
+            assertTrue(seen.contains("/tasks/start"), seen);
+            assertFalse(seen.contains("unwatched"), seen);
+            assertFalse(seen.contains("/containers/create"), "container events have no container_id: " + seen);
         } finally {
-            events.destroy();
-            events.waitFor(10, TimeUnit.SECONDS);
+            for (Process process : List.of(events, filtered)) {
+                process.destroy();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
         }
     }
 

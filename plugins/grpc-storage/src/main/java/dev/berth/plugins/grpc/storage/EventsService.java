@@ -4,22 +4,32 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.Empty;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.berth.api.Calls;
 import dev.berth.api.Errors;
 import dev.berth.api.Headers;
 import dev.berth.api.Timestamps;
+import dev.berth.api.events.ContainerEventsProto;
 import dev.berth.api.events.ContentDelete;
+import dev.berth.api.events.ContentEventsProto;
 import dev.berth.api.events.ImageCreate;
 import dev.berth.api.events.ImageDelete;
+import dev.berth.api.events.ImageEventsProto;
 import dev.berth.api.events.ImageUpdate;
 import dev.berth.api.events.NamespaceCreate;
 import dev.berth.api.events.NamespaceDelete;
+import dev.berth.api.events.NamespaceEventsProto;
 import dev.berth.api.events.NamespaceUpdate;
 import dev.berth.api.events.SnapshotCommit;
+import dev.berth.api.events.SnapshotEventsProto;
 import dev.berth.api.events.SnapshotPrepare;
 import dev.berth.api.events.SnapshotRemove;
+import dev.berth.api.events.TaskEventsProto;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.api.filters.Filter;
 import dev.berth.api.services.events.v1.EventsGrpc;
@@ -37,9 +47,12 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * {@code containerd.services.events.v1.Events} over the event exchange. Events go on the wire as
@@ -48,6 +61,13 @@ import java.util.Optional;
  * containerd's {@code typeurl} falls back to for its unregistered event types.
  */
 final class EventsService implements EventsGrpc.AsyncService, BindableService {
+    /** containerd's event payloads by full name (the type URL's last segment), for their fields. */
+    private static final Map<String, Descriptor> EVENT_TYPES = Stream.of(ContainerEventsProto.getDescriptor(),
+                    ContentEventsProto.getDescriptor(), ImageEventsProto.getDescriptor(),
+                    NamespaceEventsProto.getDescriptor(), SnapshotEventsProto.getDescriptor(), TaskEventsProto.getDescriptor())
+            .flatMap(file -> file.getMessageTypes().stream())
+            .collect(Collectors.toUnmodifiableMap(Descriptor::getFullName, type -> type));
+
     private final Exchange exchange;
 
     EventsService(Exchange exchange) {
@@ -135,18 +155,26 @@ final class EventsService implements EventsGrpc.AsyncService, BindableService {
     }
 
     static Any toAny(Event event) {
+        if (event instanceof Event.Opaque encoded) {
+            return Any.newBuilder().setTypeUrl(encoded.typeUrl()).setValue(ByteString.copyFrom(encoded.value())).build();
+        }
+        return pack(payload(event));
+    }
+
+    /** The protobuf payload containerd sends for one of the daemon's own events. */
+    private static Message payload(Event event) {
         return switch (event) {
-            case Event.NamespaceCreate e -> pack(NamespaceCreate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build());
-            case Event.NamespaceUpdate e -> pack(NamespaceUpdate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build());
-            case Event.NamespaceDelete e -> pack(NamespaceDelete.newBuilder().setName(e.name()).build());
-            case Event.ContentDelete e -> pack(ContentDelete.newBuilder().setDigest(e.digest().toString()).build());
-            case Event.ImageCreate e -> pack(ImageCreate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build());
-            case Event.ImageUpdate e -> pack(ImageUpdate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build());
-            case Event.ImageDelete e -> pack(ImageDelete.newBuilder().setName(e.name()).build());
-            case Event.SnapshotPrepare e -> pack(SnapshotPrepare.newBuilder().setKey(e.key()).setParent(e.parent()).build());
-            case Event.SnapshotCommit e -> pack(SnapshotCommit.newBuilder().setKey(e.key()).setName(e.name()).build());
-            case Event.SnapshotRemove e -> pack(SnapshotRemove.newBuilder().setKey(e.key()).build());
-            case Event.Opaque e -> Any.newBuilder().setTypeUrl(e.typeUrl()).setValue(ByteString.copyFrom(e.value())).build();
+            case Event.NamespaceCreate e -> NamespaceCreate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build();
+            case Event.NamespaceUpdate e -> NamespaceUpdate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build();
+            case Event.NamespaceDelete e -> NamespaceDelete.newBuilder().setName(e.name()).build();
+            case Event.ContentDelete e -> ContentDelete.newBuilder().setDigest(e.digest().toString()).build();
+            case Event.ImageCreate e -> ImageCreate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build();
+            case Event.ImageUpdate e -> ImageUpdate.newBuilder().setName(e.name()).putAllLabels(e.labels()).build();
+            case Event.ImageDelete e -> ImageDelete.newBuilder().setName(e.name()).build();
+            case Event.SnapshotPrepare e -> SnapshotPrepare.newBuilder().setKey(e.key()).setParent(e.parent()).build();
+            case Event.SnapshotCommit e -> SnapshotCommit.newBuilder().setKey(e.key()).setName(e.name()).build();
+            case Event.SnapshotRemove e -> SnapshotRemove.newBuilder().setKey(e.key()).build();
+            case Event.Opaque e -> throw new IllegalArgumentException("already encoded: " + e);
         };
     }
 
@@ -163,9 +191,8 @@ final class EventsService implements EventsGrpc.AsyncService, BindableService {
     }
 
     /**
-     * containerd's envelope fields: {@code namespace}, {@code topic}, and {@code event.<field>} for
-     * the fields of the payloads it knows ({@code name}, {@code labels.<key>}, {@code digest},
-     * {@code key}, {@code parent}).
+     * containerd's envelope fields: {@code namespace}, {@code topic}, and {@code event.<field>}, the
+     * fields of the payload as containerd's generated adaptors read them (see {@link #messageField}).
      */
     private static Adaptor adaptor(Envelope envelope) {
         return path -> switch (path.getFirst()) {
@@ -176,31 +203,63 @@ final class EventsService implements EventsGrpc.AsyncService, BindableService {
         };
     }
 
+    /**
+     * A field of the event's payload. Payloads passed on encoded (container and task events, and what
+     * clients publish) are decoded if they are of one of containerd's event types; others have no fields.
+     */
     private static Optional<String> eventField(Event event, List<String> path) {
-        record Fields(String name, Map<String, String> labels, String digest, String key, String parent) {
-            Fields(String name, Map<String, String> labels) {
-                this(name, labels, "", "", "");
-            }
+        if (!(event instanceof Event.Opaque encoded)) {
+            return messageField(payload(event), path);
         }
-        Fields fields = switch (event) {
-            case Event.NamespaceCreate e -> new Fields(e.name(), e.labels());
-            case Event.NamespaceUpdate e -> new Fields(e.name(), e.labels());
-            case Event.NamespaceDelete e -> new Fields(e.name(), Map.of());
-            case Event.ContentDelete e -> new Fields("", Map.of(), e.digest().toString(), "", "");
-            case Event.ImageCreate e -> new Fields(e.name(), e.labels());
-            case Event.ImageUpdate e -> new Fields(e.name(), e.labels());
-            case Event.ImageDelete e -> new Fields(e.name(), Map.of());
-            case Event.SnapshotPrepare e -> new Fields("", Map.of(), "", e.key(), e.parent());
-            case Event.SnapshotCommit e -> new Fields(e.name(), Map.of(), "", e.key(), "");
-            case Event.SnapshotRemove e -> new Fields("", Map.of(), "", e.key(), "");
-            case Event.Opaque e -> new Fields("", Map.of());
-        };
-        return switch (path.getFirst()) {
-            case "name" -> Adaptor.nonEmpty(fields.name());
-            case "labels" -> Protos.labels(fields.labels(), path.subList(1, path.size()));
-            case "digest" -> Adaptor.nonEmpty(fields.digest());
-            case "key" -> Adaptor.nonEmpty(fields.key());
-            case "parent" -> Adaptor.nonEmpty(fields.parent());
+        String typeUrl = encoded.typeUrl();
+        Descriptor type = EVENT_TYPES.get(typeUrl.substring(typeUrl.lastIndexOf('/') + 1));
+        if (type == null) {
+            return Optional.empty();
+        }
+        try {
+            return messageField(DynamicMessage.parseFrom(type, encoded.value()), path);
+        } catch (InvalidProtocolBufferException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * A field as containerd's generated field adaptors read it: a non-empty string field by its
+     * protobuf name, {@code labels.<key>}, and the fields of a nested message (as {@code runtime.name}
+     * of {@code containerd.events.ContainerCreate}); nothing for numbers, times, lists and {@code Any}
+     * values.
+     */
+    private static Optional<String> messageField(Message message, List<String> path) {
+        if (path.isEmpty()) {
+            return Optional.empty();
+        }
+        FieldDescriptor field = message.getDescriptorForType().findFieldByName(path.getFirst());
+        if (field == null) {
+            return Optional.empty();
+        }
+        List<String> rest = path.subList(1, path.size());
+        if (field.isMapField()) {
+            if (!field.getName().equals("labels")) {
+                return Optional.empty();
+            }
+            Map<String, String> labels = new HashMap<>();
+            for (Object entry : (List<?>) message.getField(field)) {
+                Message pair = (Message) entry;
+                Descriptor pairType = pair.getDescriptorForType();
+                labels.put(String.valueOf(pair.getField(pairType.findFieldByName("key"))),
+                        String.valueOf(pair.getField(pairType.findFieldByName("value"))));
+            }
+            return Protos.labels(labels, rest);
+        }
+        if (field.isRepeated()) {
+            return Optional.empty();
+        }
+        return switch (field.getJavaType()) {
+            case STRING -> Adaptor.nonEmpty((String) message.getField(field));
+            case MESSAGE -> field.getMessageType().getFullName().equals(Any.getDescriptor().getFullName())
+                    || !message.hasField(field)
+                    ? Optional.empty()
+                    : messageField((Message) message.getField(field), rest);
             default -> Optional.empty();
         };
     }

@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
 import dev.berth.api.Timestamps;
+import dev.berth.api.events.ContainerCreate;
+import dev.berth.api.events.ContainerUpdate;
 import dev.berth.api.events.NamespaceCreate;
 import dev.berth.api.events.NamespaceDelete;
+import dev.berth.api.events.TaskExit;
 import dev.berth.api.services.events.v1.Envelope;
 import dev.berth.api.services.events.v1.EventsGrpc;
 import dev.berth.api.services.events.v1.ForwardRequest;
@@ -124,6 +128,54 @@ class EventsServiceTest {
             assertEquals(payload, published.getEvent());
             assertEquals(forwarded, events.poll(5, TimeUnit.SECONDS));
         }
+    }
+
+    @Test
+    void filtersReadTheFieldsOfContainerdsEventTypesAsContainerdDoes() throws Exception {
+        try (Context.CancellableContext context = Context.current().withCancellation()) {
+            BlockingQueue<Object> events = subscribe(context,
+                    "event.container_id==a",
+                    "event.runtime.name==io.containerd.runc.v2,event.id==c1",
+                    "event.labels.\"team\"==blue",
+                    "event.name==fresh",
+                    "event.exit_status==0");
+            Envelope exitA = forward("/tasks/exit", TaskExit.newBuilder().setContainerId("a").setId("a").setExitStatus(0).build());
+            forward("/tasks/exit", TaskExit.newBuilder().setContainerId("b").setId("b").build());
+            Envelope createC1 = forward("/containers/create", ContainerCreate.newBuilder().setId("c1")
+                    .setRuntime(ContainerCreate.Runtime.newBuilder().setName("io.containerd.runc.v2")).build());
+            forward("/containers/create", ContainerCreate.newBuilder().setId("c2")
+                    .setRuntime(ContainerCreate.Runtime.newBuilder().setName("io.containerd.runc.v2")).build());
+            forward("/containers/create", ContainerCreate.newBuilder().setId("c1").build());
+            Envelope updateBlue = forward("/containers/update", ContainerUpdate.newBuilder().setId("u").putLabels("team", "blue").build());
+            forward("/containers/update", ContainerUpdate.newBuilder().setId("u").putLabels("team", "red").build());
+            // a type the daemon does not know has no fields, whatever its bytes
+            forward("/custom/thing", Any.newBuilder().setTypeUrl("example.Custom")
+                    .setValue(TaskExit.newBuilder().setContainerId("a").build().toByteString()).build());
+            var namespaces = Fixture.in(NamespacesGrpc.newBlockingStub(fixture.channel), "default");
+            namespaces.create(CreateNamespaceRequest.newBuilder().setNamespace(Namespace.newBuilder().setName("fresh")).build());
+            namespaces.create(CreateNamespaceRequest.newBuilder().setNamespace(Namespace.newBuilder().setName("stale")).build());
+
+            assertEquals(exitA, events.poll(5, TimeUnit.SECONDS));
+            assertEquals(createC1, events.poll(5, TimeUnit.SECONDS));
+            assertEquals(updateBlue, events.poll(5, TimeUnit.SECONDS));
+            Envelope fresh = (Envelope) events.poll(5, TimeUnit.SECONDS);
+            assertEquals("/namespaces/create", fresh.getTopic());
+            assertEquals("fresh", NamespaceCreate.parseFrom(fresh.getEvent().getValue()).getName());
+            assertEquals(null, events.poll(100, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    /** Forwards {@code payload} as a shim does, in namespace {@code ns}, and returns the envelope sent. */
+    private Envelope forward(String topic, Message payload) {
+        return forward(topic, Any.newBuilder().setTypeUrl("containerd.events." + payload.getDescriptorForType().getName())
+                .setValue(payload.toByteString()).build());
+    }
+
+    private Envelope forward(String topic, Any payload) {
+        Envelope envelope = Envelope.newBuilder().setNamespace("ns").setTopic(topic)
+                .setTimestamp(Timestamps.timestamp(java.time.Instant.parse("2001-02-03T04:05:06Z"))).setEvent(payload).build();
+        EventsGrpc.newBlockingStub(fixture.channel).forward(ForwardRequest.newBuilder().setEnvelope(envelope).build());
+        return envelope;
     }
 
     @Test
