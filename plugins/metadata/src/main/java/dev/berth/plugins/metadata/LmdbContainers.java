@@ -38,7 +38,7 @@ final class LmdbContainers implements ContainerStore {
     public Container get(String namespace, String id) {
         Identifiers.validate(namespace);
         requireNonNull(id, "id is null");
-        return db.read(tx -> toContainer(require(tx, namespace, id)));
+        return db.read(tx -> toContainer(require(tx, namespace, id, "container")));
     }
 
     @Override
@@ -89,7 +89,7 @@ final class LmdbContainers implements ContainerStore {
             throw BerthException.of(BerthException.Kind.INVALID_ARGUMENT, "must specify a container id");
         }
         return db.write(tx -> {
-            ContainerRecord current = require(tx, namespace, container.id());
+            ContainerRecord current = require(tx, namespace, container.id(), "cannot update container");
             List<String> paths = fieldPaths;
             if (paths.isEmpty()) {
                 paths = DEFAULT_PATHS;
@@ -155,18 +155,20 @@ final class LmdbContainers implements ContainerStore {
         Identifiers.validate(namespace);
         requireNonNull(id, "id is null");
         db.write(tx -> {
-            require(tx, namespace, id);
+            require(tx, namespace, id, "cannot delete container");
             tx.delete(db.containers, Codec.key(namespace, id));
             db.markDirty();
             return null;
         });
     }
 
-    private ContainerRecord require(Db.Tx tx, String namespace, String id) {
+    /** The container's record; if there is none, a not-found error worded as containerd's, {@code what} first. */
+    private ContainerRecord require(Db.Tx tx, String namespace, String id, String what) {
         // an id with NUL finds nothing: no recorded id has one
         byte[] value = tx.get(db.containers, Codec.key(namespace, id));
         if (value == null) {
-            throw BerthException.of(BerthException.Kind.NOT_FOUND, "container \"" + id + "\"");
+            throw BerthException.of(BerthException.Kind.NOT_FOUND,
+                    what + " \"" + id + "\" in namespace \"" + namespace + "\"");
         }
         return ContainerRecord.decode(value);
     }

@@ -170,8 +170,11 @@ class ContainersTest {
     void deleteRemovesAndMissingContainersAreNotFound() {
         containers.create("a", container("c1", "", Map.of()));
         containers.delete("a", "c1");
-        assertThrows(NotFoundException.class, () -> containers.get("a", "c1"));
-        assertThrows(NotFoundException.class, () -> containers.delete("a", "c1"));
+        // worded as containerd's
+        assertEquals("container \"c1\" in namespace \"a\": not found",
+                assertThrows(NotFoundException.class, () -> containers.get("a", "c1")).getMessage());
+        assertEquals("cannot delete container \"c1\" in namespace \"a\": not found",
+                assertThrows(NotFoundException.class, () -> containers.delete("a", "c1")).getMessage());
     }
 
     @Test
