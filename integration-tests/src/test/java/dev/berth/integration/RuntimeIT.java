@@ -69,6 +69,12 @@ class RuntimeIT {
         assertEquals("X\n", ctr.succeed("-n", NS, "run", "--rm", IMAGE, "echo1", "/bin/echo", "X"));
         Exec.Result seven = ctr.run("-n", NS, "run", "--rm", IMAGE, "exit7", "/bin/sh", "-c", "exit 7");
         assertEquals(7, seven.exitCode(), seven::toString);
+        // the shim's error in containerd's words, without a status code of its own
+        Exec.Result missing = ctr.run("-n", NS, "run", "--rm", IMAGE, "missing1", "/bin/no-such-binary");
+        assertTrue(missing.exitCode() != 0, missing::toString);
+        assertTrue(missing.stderr().startsWith("ctr: failed to create shim task: OCI runtime create failed: "), missing::toString);
+        assertTrue(missing.stderr().contains("no-such-binary"), missing::toString);
+        assertFalse(ctr.succeed("-n", NS, "containers", "ls", "-q").contains("missing1"), "--rm removes it");
         // ctr 1.6 arms its stdin closer only once Create has returned; input that ends before then
         // (a bare `echo hi |`) is never closed and cat waits for ever, against containerd as much as
         // here. The pause lets the closer be armed, which is what an interactive user gets anyway.

@@ -16,10 +16,11 @@ public final class TtrpcException extends RuntimeException {
     private final Code code;
     private final String statusMessage;
 
+    /** The message is the status message alone, as containerd passes a shim's error on; the code shows in {@link #toString}. */
     public TtrpcException(Code code, String statusMessage) {
-        super(code + ": " + statusMessage);
+        super(requireNonNull(statusMessage, "statusMessage is null"));
         this.code = requireNonNull(code, "code is null");
-        this.statusMessage = requireNonNull(statusMessage, "statusMessage is null");
+        this.statusMessage = statusMessage;
     }
 
     /** The status code; {@link Code#UNRECOGNIZED} for a number google.rpc does not define. */
@@ -30,6 +31,11 @@ public final class TtrpcException extends RuntimeException {
     /** The status message as the peer sent it, without the code. */
     public String statusMessage() {
         return statusMessage;
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getName() + " (" + code + "): " + statusMessage;
     }
 
     Status toStatus() {

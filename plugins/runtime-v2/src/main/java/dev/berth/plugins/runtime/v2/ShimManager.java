@@ -26,6 +26,7 @@ import dev.berth.plugin.runtime.RuntimeTypes;
 import dev.berth.plugin.runtime.Task;
 import dev.berth.plugin.runtime.TypedValue;
 import dev.berth.ttrpc.TtrpcClient;
+import dev.berth.ttrpc.TtrpcException;
 import dev.berth.ttrpc.shim.TaskClient;
 import java.io.File;
 import java.io.IOException;
@@ -136,7 +137,14 @@ final class ShimManager implements PlatformRuntime, AutoCloseable {
                     .setTerminal(options.io().terminal());
             options.rootfs().forEach(mount -> request.addRootfs(Protos.mount(mount)));
             shimOptions.ifPresent(request::setOptions);
-            task.pid(task.client().create(request.build()).getPid());
+            try {
+                task.pid(task.client().create(request.build()).getPid());
+            } catch (TtrpcException e) {
+                // containerd's words; a Berth class (not found, …) passes as it is
+                TtrpcException failed = new TtrpcException(e.code(), "failed to create shim task: " + e.statusMessage());
+                failed.initCause(e);
+                throw failed;
+            }
             return task;
         } catch (IOException | RuntimeException e) {
             abandon(bundle, task, shimLog, e);
