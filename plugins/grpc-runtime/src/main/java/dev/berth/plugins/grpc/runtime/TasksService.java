@@ -355,8 +355,9 @@ final class TasksService implements TasksGrpc.AsyncService, BindableService {
         }
     }
 
+    /** containerd's words, which clients complete with ": not found" as for any such error. */
     private static BerthException notFound(String id) {
-        return BerthException.of(BerthException.Kind.NOT_FOUND, "task " + id);
+        return new NotFoundException("task " + id + " not found");
     }
 
     private static List<Mount> mounts(List<dev.berth.api.types.Mount> mounts) {

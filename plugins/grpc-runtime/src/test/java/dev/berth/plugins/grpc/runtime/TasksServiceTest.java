@@ -186,8 +186,11 @@ class TasksServiceTest {
         assertEquals(io.grpc.Status.Code.NOT_FOUND, ContainersServiceTest.code(
                 () -> tasks.create(CreateTaskRequest.newBuilder().setContainerId("missing").build())));
         container("once", "/bin/sleep", "300");
-        assertEquals(io.grpc.Status.Code.NOT_FOUND, ContainersServiceTest.code(
-                () -> tasks.start(StartRequest.newBuilder().setContainerId("once").build())));
+        io.grpc.Status noTask = assertThrows(io.grpc.StatusRuntimeException.class,
+                () -> tasks.start(StartRequest.newBuilder().setContainerId("once").build())).getStatus();
+        assertEquals(io.grpc.Status.Code.NOT_FOUND, noTask.getCode());
+        // containerd's words; its client adds ": not found"
+        assertEquals("task once not found", noTask.getDescription());
         tasks.create(create("once", dir.resolve("once.out")).build());
         assertEquals(io.grpc.Status.Code.ALREADY_EXISTS, ContainersServiceTest.code(
                 () -> tasks.create(create("once", dir.resolve("once.out")).build())));
