@@ -170,7 +170,9 @@ public final class MetaStore implements AutoCloseable {
         synchronized (lock) {
             Stored stored = require(key);
             if (stored.kind() == Kind.COMMITTED) {
-                throw new FailedPreconditionException("snapshot " + key + " is committed, not active or view");
+                // containerd's words
+                throw new FailedPreconditionException("failed to get active mount: requested snapshot " + key
+                        + " not active or view: failed precondition");
             }
             return new Snapshot(Long.toString(stored.id()), stored.kind(), parentIds(stored.parent()));
         }
@@ -205,7 +207,8 @@ public final class MetaStore implements AutoCloseable {
                     throw new NotFoundException("parent snapshot " + parent + ": not found");
                 }
                 if (stored.kind() != Kind.COMMITTED) {
-                    throw new InvalidArgumentException("parent " + parent + " is not a committed snapshot");
+                    throw new InvalidArgumentException("failed to create snapshot: parent \"" + parent
+                            + "\" is not committed snapshot: invalid argument");
                 }
                 parentId = stored.id();
             }

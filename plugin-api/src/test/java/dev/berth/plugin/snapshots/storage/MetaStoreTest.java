@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.plugin.AlreadyExistsException;
 import dev.berth.plugin.FailedPreconditionException;
+import dev.berth.plugin.InvalidArgumentException;
 import dev.berth.plugin.NotFoundException;
 import dev.berth.plugin.UnavailableException;
 import dev.berth.plugin.snapshots.Kind;
@@ -82,6 +83,19 @@ class MetaStoreTest {
         MetaStore reopened = MetaStore.open(temp, CLOCK);
         assertEquals(Map.of("x", "1"), reopened.get("a").info().labels());
         assertFalse(Files.exists(temp.resolve(id + ".properties.tmp")));
+    }
+
+    @Test
+    void refusalsAreWordedAsContainerdsStorage() {
+        MetaStore store = MetaStore.open(temp, CLOCK);
+        created(store, Kind.ACTIVE, "active", "", Map.of());
+        created(store, Kind.ACTIVE, "c-a", "", Map.of());
+        store.commit("c-a", "committed", Usage.NONE, Map.of());
+        assertEquals("failed to create snapshot: parent \"active\" is not committed snapshot: invalid argument",
+                assertThrows(InvalidArgumentException.class, () -> store.create(Kind.VIEW, "v", "active", Map.of()))
+                        .getMessage());
+        assertEquals("failed to get active mount: requested snapshot committed not active or view: failed precondition",
+                assertThrows(FailedPreconditionException.class, () -> store.mountable("committed")).getMessage());
     }
 
     private static String created(MetaStore store, Kind kind, String key, String parent, Map<String, String> labels) {
