@@ -12,6 +12,7 @@ import dev.berth.plugin.snapshots.Usage;
 import dev.berth.plugin.snapshots.storage.DiskUsage;
 import dev.berth.plugin.snapshots.storage.MetaStore;
 import dev.berth.plugin.snapshots.storage.SnapshotDirectories;
+import dev.berth.plugin.snapshots.storage.TreeCopy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -151,6 +152,9 @@ final class DedupSnapshotter implements Snapshotter, Cleaner {
                 Path temporary = directories.createTemporary(snapshot.id());
                 try {
                     if (!snapshot.parentIds().isEmpty()) {
+                        // Regular files become new files, so a writable snapshot never shares an inode with
+                        // the pool; paths sharing an inode are linked again, which in a committed snapshot
+                        // happens only for files that were hard links when committed (see Pool#share).
                         TreeCopy.copy(directories.path(snapshot.parentIds().getFirst()), temporary);
                     }
                     directories.publish(snapshot.id(), temporary);

@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * <p>A pool file has one link of its own plus one per snapshot path; it is deleted once only its
  * own is left. Pool files are never opened for writing: they are reachable only through committed
  * snapshots, which are mounted read-only, and a writable snapshot gets copies (see
- * {@link TreeCopy}). Their permission bits stay those of the files they stand for, because a
- * snapshot shows the same inode.
+ * {@link dev.berth.plugin.snapshots.storage.TreeCopy}). Their permission bits stay those of the
+ * files they stand for, because a snapshot shows the same inode.
  *
  * <p>Every change of one pool file (creating it, linking to it, deleting it) happens under a lock
  * of its key's first byte, which is also the name of its directory; reading and hashing happen

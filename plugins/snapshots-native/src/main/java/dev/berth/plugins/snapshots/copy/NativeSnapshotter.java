@@ -11,6 +11,7 @@ import dev.berth.plugin.snapshots.Usage;
 import dev.berth.plugin.snapshots.storage.DiskUsage;
 import dev.berth.plugin.snapshots.storage.MetaStore;
 import dev.berth.plugin.snapshots.storage.SnapshotDirectories;
+import dev.berth.plugin.snapshots.storage.TreeCopy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.berth.plugins.snapshots.copy;
+package dev.berth.plugin.snapshots.storage;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

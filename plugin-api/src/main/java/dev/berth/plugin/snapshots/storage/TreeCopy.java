@@ -1,4 +1,4 @@
-package dev.berth.sample.dedup;
+package dev.berth.plugin.snapshots.storage;
 
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
@@ -8,22 +8,20 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Copies a snapshot's tree into a new writable one, as containerd's {@code fs.CopyDir}: regular
- * files (always as new files, so a writable snapshot never shares an inode with the pool),
- * directories, symbolic links (not followed), FIFOs, sockets and device nodes, with modes (set-id
- * and sticky bits included), ownership (when running as root), extended attributes and times.
+ * Copies a directory tree faithfully, as containerd's {@code fs.CopyDir}: regular files,
+ * directories, symbolic links (not followed), hard links (linked again within the copy), FIFOs,
+ * sockets and device nodes, with modes (set-id and sticky bits included), ownership (when running
+ * as root), extended attributes and modification and access times.
  *
- * <p>Paths that share an inode in the source are hard-linked again in the copy. In a committed
- * snapshot of this snapshotter that happens only for files that were hard links when committed:
- * the pool never gives two inodes of one snapshot the same pool file (see {@link Pool#share}).
+ * <p>What a copy-based snapshotter needs to make a writable snapshot from its parent; the built-in
+ * {@code native} snapshotter and the dedup sample use it.
  */
-final class TreeCopy {
+public final class TreeCopy {
     private static final Logger LOG = LoggerFactory.getLogger(TreeCopy.class);
     private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
     private static final int S_IFMT = 0170000;
@@ -42,9 +40,9 @@ final class TreeCopy {
         this.root = root;
     }
 
-    /** Copies the contents and attributes of directory {@code source} into existing directory {@code target}. */
-    static void copy(Path source, Path target) throws IOException {
-        boolean root = Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+    /** Copies the contents and the attributes of directory {@code source} into existing directory {@code target}. */
+    public static void copy(Path source, Path target) throws IOException {
+        boolean root = ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
         Files.walkFileTree(source, new TreeCopy(source, target, root).visitor());
     }
 
@@ -69,9 +67,10 @@ final class TreeCopy {
                 if (failure != null) {
                     throw failure;
                 }
-                // Last: a read-only directory must still take its children, which change its times.
-                copyMetadata(dir, destination(dir), Files.readAttributes(dir, "unix:*", NOFOLLOW),
-                        Files.readAttributes(dir, BasicFileAttributes.class, NOFOLLOW));
+                // Set last: a read-only directory must still take its children, and adding them
+                // changes its times.
+                Map<String, Object> unix = Files.readAttributes(dir, "unix:*", NOFOLLOW);
+                copyMetadata(dir, destination(dir), unix, Files.readAttributes(dir, BasicFileAttributes.class, NOFOLLOW));
                 return FileVisitResult.CONTINUE;
             }
         };
@@ -87,7 +86,8 @@ final class TreeCopy {
         int mode = (Integer) unix.get("mode");
         int type = mode & S_IFMT;
         if (type != S_IFDIR && type != S_IFLNK && (Integer) unix.get("nlink") > 1) {
-            Path first = linked.putIfAbsent(List.of(unix.get("dev"), unix.get("ino")), copy);
+            Object inode = java.util.List.of(unix.get("dev"), unix.get("ino"));
+            Path first = linked.putIfAbsent(inode, copy);
             if (first != null) {
                 Files.createLink(copy, first);
                 return;
@@ -108,14 +108,14 @@ final class TreeCopy {
             Files.setAttribute(copy, "unix:gid", unix.get("gid"), NOFOLLOW);
         }
         if (!attrs.isSymbolicLink()) {
-            // After chown, which clears set-id bits.
+            // After chown, which clears set-id bits; by path, as the JDK's way opens the file.
             Posix.chmod(copy, (Integer) unix.get("mode") & 07777);
         }
         for (Posix.Xattr xattr : Posix.xattrs(original)) {
             try {
                 Posix.setXattr(copy, xattr);
             } catch (IOException e) {
-                // As containerd: an attribute the target refuses (trusted.* without privilege) is skipped.
+                // As containerd: an attribute the target refuses (e.g. trusted.* without privilege) is skipped.
                 LOG.debug("not copying extended attribute {} of {}: {}", xattr.name(), original, e.getMessage());
             }
         }

@@ -1,4 +1,4 @@
-package dev.berth.plugins.snapshots.copy;
+package dev.berth.plugin.snapshots.storage;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
