@@ -25,4 +25,16 @@ class VersionIT {
             assertTrue(cli.stdout().contains(revision), () -> "berthd --version does not say " + revision + ": " + cli);
         }
     }
+
+    @Test
+    void logLevelFromTheCommandLineHoldsFromTheFirstLine() {
+        Ctr.requireInstalled();
+        // the level is set while another thread may still be setting logging up: start several times
+        for (int i = 0; i < 4; i++) {
+            try (Berthd berthd = new Berthd().start("--log-level", "debug")) {
+                String log = berthd.stderr();
+                assertTrue(log.contains(" DEBUG Berthd: startup: config loaded"), () -> "start " + log);
+            }
+        }
+    }
 }
