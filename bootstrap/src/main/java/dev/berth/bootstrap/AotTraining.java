@@ -1,46 +1,36 @@
 package dev.berth.bootstrap;
 
-import io.grpc.CallOptions;
-import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
-import io.grpc.ServerMethodDefinition;
-import io.grpc.ServerServiceDefinition;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import io.grpc.stub.ClientCalls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
  * The training run behind the AOT cache ({@code --aot-training}, used by the build): starts the daemon on
- * a temporary root and state, calls what a client calls first over the real socket, and stops. The JVM
- * records the classes this loads and links, and the methods it profiles, so the daemon's start and first
- * answer need not repeat that work.
+ * a temporary root and state, makes the calls of everyday {@code ctr} commands over the real socket, and
+ * stops. The JVM records the classes this loads and links, and the methods it profiles, so the daemon's
+ * start, its first answers and its compilation of the busiest paths need not wait for that work.
  */
 final class AotTraining {
-    /** Calls a client such as {@code ctr version} makes first; each takes an empty request. */
-    private static final Set<String> CALLS = Set.of(
-            "containerd.services.version.v1.Version/Version",
-            "containerd.services.introspection.v1.Introspection/Plugins",
-            "containerd.services.introspection.v1.Introspection/Server",
-            "grpc.health.v1.Health/Check");
-    private static final int ROUNDS = 20;
+    /** Rounds of {@link TrainingWorkload}, each on a connection of its own. */
+    private static final int ROUNDS = 100;
 
     private AotTraining() {}
 
     static int run(BuildInfo build, Host host) throws Daemon.StartupException {
+        return run(build, host, ROUNDS);
+    }
+
+    /** The training with a number of rounds of its own (tests run few); fails when a call of the client fails. */
+    static int run(BuildInfo build, Host host, int rounds) throws Daemon.StartupException {
         Path dir = temporaryDirectory();
         try {
             Settings settings = Settings.load(Optional.empty(),
@@ -48,7 +38,8 @@ final class AotTraining {
                     host, AotTraining.class.getClassLoader());
             Logging.level(settings.daemon().logLevel());
             try (Daemon daemon = Daemon.start(settings, build, GrpcServer.Transport.prepare())) {
-                call(daemon.server());
+                train(daemon.server(), rounds);
+                awaitCompilations();
             }
             return Berthd.OK;
         } finally {
@@ -56,35 +47,61 @@ final class AotTraining {
         }
     }
 
-    private static void call(GrpcServer server) {
-        EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socket().toString()))
-                .channelType(EpollDomainSocketChannel.class)
-                .eventLoopGroup(loop)
-                .usePlaintext()
-                .build();
+    /**
+     * Runs {@link TrainingWorkload} in a JVM of its own, on this one's class path, so that the profiles this
+     * JVM records are of the daemon alone: in one JVM, the client's calls would share Netty's and protobuf's
+     * methods and their profiles with the server's.
+     */
+    private static void train(GrpcServer server, int rounds) throws Daemon.StartupException {
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        ProcessBuilder client = new ProcessBuilder(java,
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"),
+                TrainingWorkload.class.getName(), server.socket().toString(), Integer.toString(rounds))
+                .inheritIO();
+        // options a user gives the JVMs through the environment are for the daemon, not for its client
+        client.environment().remove("JAVA_TOOL_OPTIONS");
         try {
-            for (int round = 0; round < ROUNDS; round++) {
-                for (ServerServiceDefinition service : server.services()) {
-                    for (ServerMethodDefinition<?, ?> method : service.getMethods()) {
-                        if (CALLS.contains(method.getMethodDescriptor().getFullMethodName())) {
-                            call(channel, method.getMethodDescriptor());
-                        }
-                    }
-                }
+            Process process = client.start();
+            if (!process.waitFor(10, TimeUnit.MINUTES)) {
+                process.destroyForcibly();
+                throw new Daemon.StartupException(List.of("AOT training: the client did not finish in 10 minutes"));
             }
-        } finally {
-            channel.shutdownNow();
-            loop.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+            if (process.exitValue() != 0) {
+                throw new Daemon.StartupException(List.of("AOT training: the client failed with status " + process.exitValue()));
+            }
+        } catch (IOException e) {
+            throw new Daemon.StartupException(List.of("AOT training: cannot start the client: " + e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Daemon.StartupException(List.of("AOT training: interrupted"));
         }
     }
 
-    /** The server's own descriptor serves as the client's: its protobuf marshallers work both ways. */
-    private static <Q, R> void call(ManagedChannel channel, MethodDescriptor<Q, R> method) {
-        if (method.getType() == MethodDescriptor.MethodType.UNARY
-                && method.getRequestMarshaller() instanceof MethodDescriptor.PrototypeMarshaller<Q> marshaller) {
-            ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
-                    marshaller.getMessagePrototype());
+    /**
+     * Waits (at most a minute) until the JIT has compiled what the training queued: the cache records the
+     * level each method was compiled at, and a method still queued at exit would be recorded as never
+     * compiled.
+     */
+    private static void awaitCompilations() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        long last = -1;
+        int quiet = 0;
+        while (quiet < 2 && System.nanoTime() < deadline) {
+            long total = jit.getTotalCompilationTime();
+            quiet = total == last ? quiet + 1 : 0;
+            last = total;
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
