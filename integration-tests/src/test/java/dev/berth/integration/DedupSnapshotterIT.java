@@ -6,6 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.berth.sample.dedup.v1.PoolGrpc;
+import dev.berth.sample.dedup.v1.StatsRequest;
+import dev.berth.sample.dedup.v1.StatsResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -14,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -29,7 +40,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * class path, used through the real {@code ctr} exactly as a built-in one: listed by introspection
  * with its jar as origin, {@code ctr snapshots --snapshotter dedup} end to end, an image imported
  * and unpacked into it twice with its files stored once, and its pool as the daemon finds it after
- * a restart.
+ * a restart; and the jar's own gRPC service, served on the daemon's socket beside containerd's.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -41,6 +52,7 @@ class DedupSnapshotterIT {
     private static final String ROOT = "containerd.io/gc.root=it";
     private static final String TYPE = "io.containerd.snapshotter.v1";
     private static final String DEDUP = "dedup";
+    private static final String GRPC = "io.containerd.grpc.v1";
     private static final String IMAGE = "registry.test/busybox:latest";
     private static final int PAYLOAD = 256 * 1024;
     /** Collections only when a test asks for one: ctr labels views as nothing's root. */
@@ -75,6 +87,9 @@ class DedupSnapshotterIT {
         Ctr.Row row = berthd.ctr().plugins("id==" + DEDUP).stream().filter(r -> r.type().equals(TYPE)).findFirst()
                 .orElseThrow(() -> new AssertionError("dedup is not listed:\n" + berthd.ctr().succeed("plugins", "ls")));
         assertEquals("ok", row.status(), () -> berthd.ctr().succeed("plugins", "ls", "-d", "id==" + DEDUP) + berthd.logs());
+        Ctr.Row service = berthd.ctr().plugins("id==" + DEDUP).stream().filter(r -> r.type().equals(GRPC)).findFirst()
+                .orElseThrow(() -> new AssertionError("the jar's gRPC service is not listed:\n" + berthd.ctr().succeed("plugins", "ls")));
+        assertEquals("ok", service.status(), berthd::logs);
         Ctr.Detail detail = detail(berthd);
         assertEquals(jar.toString(), detail.exports().get("origin"), detail::toString);
         assertEquals(pluginRoot(berthd.dir().resolve("root")).toString(), detail.exports().get("root"), detail::toString);
@@ -215,6 +230,13 @@ class DedupSnapshotterIT {
         ctr.succeed("prepare", "two-active", "one");
         ctr.succeed("commit", "two", "two-active");
         ctr.succeed("label", "two", ROOT);
+        // the jar's own gRPC service, on the daemon's socket: the pool as it is now, where the
+        // exports still tell of the empty pool the daemon started with
+        StatsResponse live = poolStats(berthd);
+        assertEquals(1, live.getFiles(), live::toString);
+        assertEquals(PAYLOAD, live.getBytes(), live::toString);
+        assertEquals(PAYLOAD, live.getSavedBytes(), "two snapshots hold the payload, stored once");
+        assertEquals("0", detail(berthd).exports().get("pool-files"));
         assertEquals(0, berthd.stop(), berthd::logs);
 
         try (Berthd again = new Berthd()) {
@@ -232,6 +254,23 @@ class DedupSnapshotterIT {
             restarted.succeed("rm", "one");
             collect(restarted);
             assertEquals(1, restarted.succeed("ls").lines().count(), "only the header is left");
+        }
+    }
+
+    /** Calls {@code berth.samples.dedup.v1.Pool/Stats} with the stubs generated from the jar's own proto. */
+    private static StatsResponse poolStats(Berthd daemon) {
+        EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(daemon.socket().toString()))
+                .eventLoopGroup(loop)
+                .channelType(EpollDomainSocketChannel.class)
+                .usePlaintext()
+                .build();
+        try {
+            return PoolGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .stats(StatsRequest.getDefaultInstance());
+        } finally {
+            channel.shutdownNow();
+            loop.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 

@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.berth.config.ConfigSources;
 import dev.berth.plugin.DaemonInfo;
 import dev.berth.plugin.FailedPreconditionException;
+import dev.berth.plugin.PluginApi;
 import dev.berth.plugin.PluginInfo;
 import dev.berth.plugin.PluginStatus;
 import dev.berth.plugin.PluginType;
@@ -225,7 +226,7 @@ class KernelTest {
         kernel.start();
         PluginInfo info = info(kernel, Kernel.JAR_TYPE + ".future");
         assertEquals(PluginStatus.ERROR, info.status());
-        assertTrue(info.error().orElseThrow().contains(">=2.0.0") && info.error().orElseThrow().contains("1.0.0"),
+        assertTrue(info.error().orElseThrow().contains(">=2.0.0") && info.error().orElseThrow().contains(PluginApi.version()),
                 info.error().orElseThrow());
         assertEquals(List.of(), events());
     }

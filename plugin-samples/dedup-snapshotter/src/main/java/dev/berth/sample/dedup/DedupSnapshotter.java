@@ -84,7 +84,7 @@ final class DedupSnapshotter implements Snapshotter, Cleaner {
         requireNonNull(clock, "clock is null");
         MetaStore store = MetaStore.open(root.resolve("metadata"), clock);
         try {
-            Pool pool = Pool.open(root.resolve("pool"), root.resolve("staging"), matchModificationTimes);
+            Pool pool = Pool.open(poolDirectory(root), root.resolve("staging"), matchModificationTimes);
             Path catalog = Files.createDirectories(root.resolve("catalog"));
             DedupSnapshotter snapshotter = new DedupSnapshotter(store, new SnapshotDirectories(root.resolve("snapshots")),
                     pool, catalog);
@@ -101,6 +101,11 @@ final class DedupSnapshotter implements Snapshotter, Cleaner {
     }
 
     /** What the pool holds now. */
+    /** Where the snapshotter rooted in {@code root} keeps its pool. */
+    static Path poolDirectory(Path root) {
+        return root.resolve("pool");
+    }
+
     Pool.Stats poolStats() {
         try {
             return pool.stats();

@@ -209,6 +209,14 @@ final class Pool {
 
     /** Counts what the pool holds now. */
     Stats stats() throws IOException {
+        return stats(directory);
+    }
+
+    /**
+     * Counts what the pool in {@code directory} holds now; safe beside a pool in use, whose files
+     * may come and go meanwhile.
+     */
+    static Stats stats(Path directory) throws IOException {
         long files = 0;
         long bytes = 0;
         long saved = 0;
