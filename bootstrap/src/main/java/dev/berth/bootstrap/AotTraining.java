@@ -53,9 +53,9 @@ final class AotTraining {
      * methods and their profiles with the server's.
      */
     private static void train(GrpcServer server, int rounds) throws Daemon.StartupException {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder client = new ProcessBuilder(java,
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "-cp", System.getProperty("java.class.path"),
                 TrainingWorkload.class.getName(), server.socket().toString(), Integer.toString(rounds))
@@ -81,8 +81,7 @@ final class AotTraining {
 
     /**
      * Waits (at most a minute) until the JIT has compiled what the training queued: the cache records the
-     * level each method was compiled at, and a method still queued at exit would be recorded as never
-     * compiled.
+     * level each method was compiled at, and a compilation still queued at exit never happens.
      */
     private static void awaitCompilations() {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();

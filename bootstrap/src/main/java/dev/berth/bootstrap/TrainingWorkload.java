@@ -72,21 +72,22 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * The client of the AOT training run, in a JVM of its own so that the daemon's profiles are of the server's
- * side alone. It sets up an image (where the overlayfs snapshotter could start, and so mounts are possible,
- * with a layer made by the differ and unpacked), then makes the calls of the daemon's short everyday commands, each command over a connection
- * of its own as {@code ctr} opens one: version, snapshots prepare, commit and rm, containers create and rm.
+ * The client of the AOT training run, in a JVM of its own so that the daemon's profiles are of the
+ * server's side alone. It sets up an image (where the overlayfs snapshotter could start, and so mounts
+ * are possible, with a layer made by the differ and unpacked), then makes the calls of the daemon's short
+ * everyday commands, each command over a connection of its own as {@code ctr} opens one: version,
+ * snapshots prepare, commit and rm, containers create and rm.
  *
- * <p>Each of these commands is a few short calls, so a daemon meets them only some hundreds of times in its
- * first hour, too few for the JIT to compile their paths. Long transfers (content get and ingest, image
- * import and export) are left out on purpose: they warm themselves within one call, and their large
- * messages would skew the profiles that the short calls share with them (Netty's buffers and HTTP/2
- * framing, protobuf).
+ * <p>Each of these commands is a few short calls, and the JIT compiles their paths only after some
+ * thousands of calls, which a daemon may take hours of use to make. Long transfers (content get and
+ * ingest, image import and export) are left out on purpose: they warm themselves within one call, and
+ * their large messages would skew the profiles that the short calls share with them (Netty's buffers
+ * and HTTP/2 framing, protobuf).
  *
  * <p>{@code TrainingWorkload SOCKET ROUNDS}; exits non-zero when a call fails other than as expected.
  */
 final class TrainingWorkload {
-    static final String NAMESPACE = "aot-training";
+    private static final String NAMESPACE = "aot-training";
     private static final Metadata.Key<String> NAMESPACE_HEADER =
             Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> LEASE_HEADER =
@@ -136,8 +137,10 @@ final class TrainingWorkload {
             snapshots.prepare(prepare("training-base-active", ""));
             snapshots.commit(CommitSnapshotRequest.newBuilder().setSnapshotter(snapshotter).setName(BASE)
                     .setKey("training-base-active").putLabels(GC_ROOT, "training").build());
-            layer = snapshotter.equals("overlayfs") ? unpack(channel, "setup") : write(channel, "training-layer", "layer".getBytes(StandardCharsets.UTF_8),
-                    "application/vnd.oci.image.layer.v1.tar+gzip");
+            layer = snapshotter.equals("overlayfs")
+                    ? unpack(channel, "setup")
+                    : write(channel, "training-layer", "layer".getBytes(StandardCharsets.UTF_8),
+                            "application/vnd.oci.image.layer.v1.tar+gzip");
             config = write(channel, "training-config", ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
                     + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + layer.getDigest() + "\"]}}")
                     .getBytes(StandardCharsets.UTF_8), "application/vnd.oci.image.config.v1+json");
@@ -169,7 +172,8 @@ final class TrainingWorkload {
         NamespacesGrpc.newBlockingStub(channel).get(GetNamespaceRequest.newBuilder().setName(NAMESPACE).build());
         read(channel, manifest);
         read(channel, config);
-        SnapshotsGrpc.newBlockingStub(channel).stat(StatSnapshotRequest.newBuilder().setSnapshotter(snapshotter).setKey(BASE).build());
+        SnapshotsGrpc.newBlockingStub(channel).stat(StatSnapshotRequest.newBuilder()
+                .setSnapshotter(snapshotter).setKey(BASE).build());
         Channel leased = leased(channel, id + "-lease");
         for (int i = 0; i < 2; i++) {
             read(leased, manifest);

@@ -88,7 +88,8 @@ class DedupSnapshotterIT {
                 .orElseThrow(() -> new AssertionError("dedup is not listed:\n" + berthd.ctr().succeed("plugins", "ls")));
         assertEquals("ok", row.status(), () -> berthd.ctr().succeed("plugins", "ls", "-d", "id==" + DEDUP) + berthd.logs());
         Ctr.Row service = berthd.ctr().plugins("id==" + DEDUP).stream().filter(r -> r.type().equals(GRPC)).findFirst()
-                .orElseThrow(() -> new AssertionError("the jar's gRPC service is not listed:\n" + berthd.ctr().succeed("plugins", "ls")));
+                .orElseThrow(() -> new AssertionError("the jar's gRPC service is not listed:\n"
+                        + berthd.ctr().succeed("plugins", "ls")));
         assertEquals("ok", service.status(), berthd::logs);
         Ctr.Detail detail = detail(berthd);
         assertEquals(jar.toString(), detail.exports().get("origin"), detail::toString);

@@ -100,12 +100,12 @@ final class DedupSnapshotter implements Snapshotter, Cleaner {
         }
     }
 
-    /** What the pool holds now. */
     /** Where the snapshotter rooted in {@code root} keeps its pool. */
     static Path poolDirectory(Path root) {
         return root.resolve("pool");
     }
 
+    /** What the pool holds now. */
     Pool.Stats poolStats() {
         try {
             return pool.stats();
