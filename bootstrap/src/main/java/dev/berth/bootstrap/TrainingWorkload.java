@@ -105,7 +105,6 @@ final class TrainingWorkload {
     private String snapshotter;
     private Descriptor manifest;
     private Descriptor config;
-    private Descriptor layer;
 
     private TrainingWorkload(Path socket, EventLoopGroup loop) {
         this.socket = socket;
@@ -137,7 +136,7 @@ final class TrainingWorkload {
             snapshots.prepare(prepare("training-base-active", ""));
             snapshots.commit(CommitSnapshotRequest.newBuilder().setSnapshotter(snapshotter).setName(BASE)
                     .setKey("training-base-active").putLabels(GC_ROOT, "training").build());
-            layer = snapshotter.equals("overlayfs")
+            Descriptor layer = snapshotter.equals("overlayfs")
                     ? unpack(channel, "setup")
                     : write(channel, "training-layer", "layer".getBytes(StandardCharsets.UTF_8),
                             "application/vnd.oci.image.layer.v1.tar+gzip");
