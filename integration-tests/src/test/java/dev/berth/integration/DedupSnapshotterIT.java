@@ -55,7 +55,11 @@ class DedupSnapshotterIT {
     private static final String GRPC = "io.containerd.grpc.v1";
     private static final String IMAGE = "registry.test/busybox:latest";
     private static final int PAYLOAD = 256 * 1024;
-    /** Collections only when a test asks for one: ctr labels views as nothing's root. */
+    /**
+     * Collections when a test asks for one, and otherwise only at the scheduler's periodic ticks
+     * after a removal (as containerd's): ctr labels a view as nothing's root, so a test makes its
+     * views with {@link #rootedView}.
+     */
     private static final String GC_ON_REQUEST = """
             plugins."io.containerd.gc.v1.scheduler" {
               deletion-threshold = 1000000000
@@ -119,8 +123,7 @@ class DedupSnapshotterIT {
         ctr.succeed("commit", "base", "base-active");
         ctr.succeed("label", "base", ROOT);
 
-        ctr.succeed("view", "base-view", "base");
-        ctr.succeed("label", "base-view", ROOT);
+        rootedView(ctr, "base-view", "base");
         assertTrue(ctr.succeed("mounts", work.resolve("v").toString(), "base-view").contains("ro"),
                 "a view's mounts are read-only");
         withMounted(ctr, work.resolve("view"), "base-view", root -> {
@@ -203,8 +206,7 @@ class DedupSnapshotterIT {
         // ctr images mount, which in ctr 1.6 reads --snapshotter as a global flag that ctr does not
         // have and so always mounts from overlayfs
         SnapshotCtr snapshots = new SnapshotCtr(ctr, "dedup-images");
-        snapshots.succeed("view", "rootfs", layers.getFirst());
-        snapshots.succeed("label", "rootfs", ROOT);
+        rootedView(snapshots, "rootfs", layers.getFirst());
         withMounted(snapshots, work.resolve("rootfs"), "rootfs", root -> {
             assertTrue(Files.isRegularFile(root.resolve("bin/busybox")), "busybox is in the unpacked image");
             assertEquals(Files.size(OciArchive.BUSYBOX), Files.size(root.resolve("bin/busybox")));
@@ -276,6 +278,17 @@ class DedupSnapshotterIT {
     }
 
     /** Runs a garbage collection now, by removing a lease synchronously. */
+    /**
+     * A view labelled a root. Between ctr's view and label, the view is nobody's root, and a
+     * periodic collection, which follows any removal, would take it: a collection first leaves no
+     * removal pending, so none comes in between.
+     */
+    private static void rootedView(SnapshotCtr ctr, String key, String parent) {
+        collect(ctr);
+        ctr.succeed("view", key, parent);
+        ctr.succeed("label", key, ROOT);
+    }
+
     private static void collect(SnapshotCtr ctr) {
         ctr.ctr().succeed("-n", ctr.namespace(), "leases", "create", "--id", "collect");
         ctr.ctr().succeed("-n", ctr.namespace(), "leases", "rm", "--sync", "collect");
