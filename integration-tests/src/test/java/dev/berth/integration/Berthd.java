@@ -88,6 +88,22 @@ final class Berthd implements AutoCloseable {
                 + "ttrpc { address = " + quote(Path.of(socket + ".ttrpc")) + " }\n";
     }
 
+    /**
+     * Collection settings under which a collection runs only when a test asks for one, by removing
+     * a lease with {@code --sync}: what {@code ctr content ingest} writes and the views {@code ctr}
+     * makes are held by nothing, and with containerd's settings a periodic collection follows any
+     * removal within a second. Here no collection comes at start, no threshold is ever reached,
+     * and the pause threshold spaces the periodic collections by 10^9 times a collection's length.
+     */
+    static final String GC_ON_REQUEST = """
+            plugins."io.containerd.gc.v1.scheduler" {
+              deletion-threshold = 1000000000
+              mutation-threshold = 0
+              startup-delay = 1h
+              pause-threshold = 1e-9
+            }
+            """;
+
     /** Replaces the config file berthd is started with. */
     Berthd writeConfig(String text) {
         try {

@@ -55,17 +55,6 @@ class DedupSnapshotterIT {
     private static final String GRPC = "io.containerd.grpc.v1";
     private static final String IMAGE = "registry.test/busybox:latest";
     private static final int PAYLOAD = 256 * 1024;
-    /**
-     * Collections when a test asks for one, and otherwise only at the scheduler's periodic ticks
-     * after a removal (as containerd's): ctr labels a view as nothing's root, so a test makes its
-     * views with {@link #rootedView}.
-     */
-    private static final String GC_ON_REQUEST = """
-            plugins."io.containerd.gc.v1.scheduler" {
-              deletion-threshold = 1000000000
-              mutation-threshold = 0
-            }
-            """;
 
     private Berthd berthd;
     private Path jar;
@@ -75,7 +64,7 @@ class DedupSnapshotterIT {
         Ctr.requireInstalled();
         berthd = new Berthd();
         jar = berthd.install(sampleJar());
-        berthd.writeConfig(berthd.baseConfig() + GC_ON_REQUEST).start();
+        berthd.writeConfig(berthd.baseConfig() + Berthd.GC_ON_REQUEST).start();
     }
 
     @AfterAll
@@ -123,7 +112,8 @@ class DedupSnapshotterIT {
         ctr.succeed("commit", "base", "base-active");
         ctr.succeed("label", "base", ROOT);
 
-        rootedView(ctr, "base-view", "base");
+        ctr.succeed("view", "base-view", "base");
+        ctr.succeed("label", "base-view", ROOT);
         assertTrue(ctr.succeed("mounts", work.resolve("v").toString(), "base-view").contains("ro"),
                 "a view's mounts are read-only");
         withMounted(ctr, work.resolve("view"), "base-view", root -> {
@@ -206,7 +196,8 @@ class DedupSnapshotterIT {
         // ctr images mount, which in ctr 1.6 reads --snapshotter as a global flag that ctr does not
         // have and so always mounts from overlayfs
         SnapshotCtr snapshots = new SnapshotCtr(ctr, "dedup-images");
-        rootedView(snapshots, "rootfs", layers.getFirst());
+        snapshots.succeed("view", "rootfs", layers.getFirst());
+        snapshots.succeed("label", "rootfs", ROOT);
         withMounted(snapshots, work.resolve("rootfs"), "rootfs", root -> {
             assertTrue(Files.isRegularFile(root.resolve("bin/busybox")), "busybox is in the unpacked image");
             assertEquals(Files.size(OciArchive.BUSYBOX), Files.size(root.resolve("bin/busybox")));
@@ -244,7 +235,7 @@ class DedupSnapshotterIT {
 
         try (Berthd again = new Berthd()) {
             again.install(sampleJar());
-            again.writeConfig(again.baseConfig() + GC_ON_REQUEST).start("--root", berthd.dir().resolve("root").toString());
+            again.writeConfig(again.baseConfig() + Berthd.GC_ON_REQUEST).start("--root", berthd.dir().resolve("root").toString());
             Ctr.Detail detail = detail(again);
             assertEquals("1", detail.exports().get("pool-files"), detail::toString);
             assertEquals(Integer.toString(PAYLOAD), detail.exports().get("pool-bytes"), detail::toString);
@@ -278,17 +269,6 @@ class DedupSnapshotterIT {
     }
 
     /** Runs a garbage collection now, by removing a lease synchronously. */
-    /**
-     * A view labelled a root. Between ctr's view and label, the view is nobody's root, and a
-     * periodic collection, which follows any removal, would take it: a collection first leaves no
-     * removal pending, so none comes in between.
-     */
-    private static void rootedView(SnapshotCtr ctr, String key, String parent) {
-        collect(ctr);
-        ctr.succeed("view", key, parent);
-        ctr.succeed("label", key, ROOT);
-    }
-
     private static void collect(SnapshotCtr ctr) {
         ctr.ctr().succeed("-n", ctr.namespace(), "leases", "create", "--id", "collect");
         ctr.ctr().succeed("-n", ctr.namespace(), "leases", "rm", "--sync", "collect");

@@ -30,17 +30,9 @@ class SnapshotsIT {
     @BeforeAll
     void start() {
         Ctr.requireInstalled();
-        // ctr snapshots view labels nothing as a root, so a collection would take the views: with
-        // this config collections run only when a test asks for one (the periodic collection, which
-        // follows any deletion as containerd's does, is an hour away)
+        // ctr snapshots view labels nothing as a root, so a collection would take the views
         berthd = new Berthd();
-        berthd.writeConfig(berthd.baseConfig() + """
-                plugins."io.containerd.gc.v1.scheduler" {
-                  deletion-threshold = 1000000000
-                  mutation-threshold = 0
-                  startup-delay = 1h
-                }
-                """).start();
+        berthd.writeConfig(berthd.baseConfig() + Berthd.GC_ON_REQUEST).start();
     }
 
     @AfterAll

@@ -76,12 +76,7 @@ class StorageIT {
      * thresholds could take it at any moment; with this config collections run when a test asks.
      */
     private static Berthd collectOnlyOnRequest(Berthd berthd) {
-        return berthd.writeConfig(berthd.baseConfig() + """
-                plugins."io.containerd.gc.v1.scheduler" {
-                  deletion-threshold = 1000000000
-                  mutation-threshold = 0
-                }
-                """);
+        return berthd.writeConfig(berthd.baseConfig() + Berthd.GC_ON_REQUEST);
     }
 
     @AfterAll
