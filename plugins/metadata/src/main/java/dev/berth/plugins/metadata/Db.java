@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -284,6 +285,24 @@ final class Db implements AutoCloseable {
                 }
             }
             return values;
+        }
+
+        /**
+         * Up to {@code limit} entries whose keys start with {@code prefix} and sort after
+         * {@code after} ({@code null}: from the first), in key order: one page of a walk that reads
+         * in short transactions.
+         */
+        List<Map.Entry<byte[], byte[]>> page(Dbi<byte[]> table, byte[] prefix, byte[] after, int limit) {
+            List<Map.Entry<byte[], byte[]>> entries = new ArrayList<>(Math.min(limit, 1024));
+            byte[] from = after == null ? prefix : Arrays.copyOf(after, after.length + 1);
+            try (Cursor<byte[]> cursor = table.openCursor(txn)) {
+                boolean found = from.length == 0 ? cursor.first() : cursor.get(from, GetOp.MDB_SET_RANGE);
+                while (found && entries.size() < limit && startsWith(cursor.key(), prefix)) {
+                    entries.add(Map.entry(cursor.key(), cursor.val()));
+                    found = cursor.next();
+                }
+            }
+            return entries;
         }
 
         /** Whether any key starts with {@code prefix}. */

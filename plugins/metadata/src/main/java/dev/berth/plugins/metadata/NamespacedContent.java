@@ -37,6 +37,8 @@ import java.util.function.Supplier;
 final class NamespacedContent implements ContentStore {
     /** How long an ingest no lease holds is kept, as containerd. */
     static final Duration INGEST_EXPIRY = Duration.ofHours(24);
+    /** Blobs read per transaction of a walk. */
+    static final int WALK_PAGE = 256;
 
     private final Db db;
     private final ContentStore backend;
@@ -94,18 +96,25 @@ final class NamespacedContent implements ContentStore {
 
     @Override
     public void walk(Predicate<? super ContentInfo> filter, Consumer<? super ContentInfo> consumer) {
-        // read first, call back after: a consumer may take long or write, and must not hold a reader
-        List<ContentInfo> infos = db.read(tx -> {
-            List<ContentInfo> found = new ArrayList<>();
-            for (byte[] value : tx.scan(db.blobs, Codec.prefix(namespace))) {
-                ContentInfo info = toInfo(BlobRecord.decode(value));
+        // a page at a time, each read in a transaction of its own and called back after it: a
+        // consumer may take long or write, and must not hold a reader; and a long walk holds one
+        // page, not every blob of the namespace
+        byte[] prefix = Codec.prefix(namespace);
+        byte[] after = null;
+        while (true) {
+            byte[] from = after;
+            List<Map.Entry<byte[], byte[]>> page = db.read(tx -> tx.page(db.blobs, prefix, from, WALK_PAGE));
+            for (Map.Entry<byte[], byte[]> entry : page) {
+                ContentInfo info = toInfo(BlobRecord.decode(entry.getValue()));
                 if (filter.test(info)) {
-                    found.add(info);
+                    consumer.accept(info);
                 }
             }
-            return found;
-        });
-        infos.forEach(consumer);
+            if (page.size() < WALK_PAGE) {
+                return;
+            }
+            after = page.getLast().getKey();
+        }
     }
 
     @Override

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -152,5 +153,42 @@ class NamespacedContentTest {
             writer.commit(2, Optional.of(Digest.sha256(both)), Map.of());
         }
         assertEquals(1, fixture.content("a").status("same-ref").offset());
+    }
+
+    @Test
+    void aWalkOverManyPagesSeesEachBlobOnceInDigestOrderAndLetsItsConsumerWrite() {
+        ContentStore a = fixture.content("a");
+        List<Digest> committed = new ArrayList<>();
+        for (int i = 0; i < 2 * NamespacedContent.WALK_PAGE + 3; i++) {
+            committed.add(Fixture.commit(a, "blob " + i, i % 2 == 0 ? Map.of("even", "yes") : Map.of()));
+        }
+        Fixture.commit(fixture.content("b"), "in the next namespace", Map.of());
+        committed.sort(Comparator.comparing(Digest::toString));
+
+        List<Digest> walked = new ArrayList<>();
+        a.walk(info -> true, info -> walked.add(info.digest()));
+        assertEquals(committed, walked);
+
+        List<Digest> even = new ArrayList<>();
+        a.walk(info -> info.labels().containsKey("even"), info -> even.add(info.digest()));
+        assertEquals(NamespacedContent.WALK_PAGE + 2, even.size());
+
+        // the consumer deletes each blob as it comes, across the pages' boundaries
+        List<Digest> deleted = new ArrayList<>();
+        a.walk(info -> true, info -> {
+            a.delete(info.digest());
+            deleted.add(info.digest());
+        });
+        assertEquals(committed, deleted);
+        List<ContentInfo> left = new ArrayList<>();
+        a.walk(info -> true, left::add);
+        assertEquals(List.of(), left);
+        assertEquals(1, countAll(fixture.content("b")));
+    }
+
+    private static int countAll(ContentStore content) {
+        List<ContentInfo> all = new ArrayList<>();
+        content.walk(info -> true, all::add);
+        return all.size();
     }
 }
