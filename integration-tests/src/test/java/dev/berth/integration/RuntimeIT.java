@@ -90,6 +90,10 @@ class RuntimeIT {
         Ctr ctr = berthd.ctr();
         ctr.succeed("-n", NS, "run", "-d", IMAGE, "detached", "/bin/sleep", "300");
         assertEquals("RUNNING", status(ctr, "detached"));
+        // runc's state is the daemon's own, not in containerd's /run/containerd/runc, where a
+        // containerd on the same host would act on it for a container of the same namespace and id
+        assertTrue(Files.isRegularFile(runcRoot(berthd).resolve("detached/state.json")), "runc's state of detached");
+        assertFalse(Files.exists(Path.of("/run/containerd/runc", NS, "detached")));
         assertEquals("Y\n", ctr.succeed("-n", NS, "tasks", "exec", "--exec-id", "e1", "detached", "/bin/echo", "Y"));
         String pids = ctr.succeed("-n", NS, "tasks", "ps", "detached");
         assertTrue(pids.lines().skip(1).anyMatch(line -> line.trim().matches("\\d+.*")), pids);
@@ -161,6 +165,8 @@ class RuntimeIT {
         assertEquals("via option\n", berthd.ctr().succeed("-n", NS, "run", "--rm", "--runc-binary",
                 perContainer.toString(), IMAGE, "opt", "/bin/echo", "via option"));
         assertTrue(read(log(perContainer)).contains("create"), "the container's binary created it");
+        assertTrue(read(log(perContainer)).contains("--root " + runcRoot(berthd) + " "),
+                "a container's runtime options keep the daemon's runc root: " + read(log(perContainer)));
         assertFalse(read(log(configured)).contains(" opt"), "the other daemon's binary was not used");
     }
 
@@ -197,14 +203,17 @@ class RuntimeIT {
         assertEquals("", ctr.succeed("-n", NS, "tasks", "ls", "-q"));
     }
 
-    /** A started daemon with its own runc state directory and {@code extraConfig}. */
+    /** A started daemon with {@code extraConfig}; each keeps runc's state in its own state directory. */
     private Berthd daemon(String extraConfig) {
         Berthd daemon = new Berthd();
         daemons.add(daemon);
-        daemon.writeConfig(daemon.baseConfig()
-                + "plugins.\"io.containerd.runtime.v2.task\".runtimes.\"io.containerd.runc.v2\".runc-options.root = "
-                + Berthd.quote(daemon.dir().resolve("runc")) + "\n" + extraConfig);
+        daemon.writeConfig(daemon.baseConfig() + extraConfig);
         return daemon.start();
+    }
+
+    /** runc's root for the namespace's containers ({@code runc --root}), when the config names none. */
+    private static Path runcRoot(Berthd daemon) {
+        return daemon.dir().resolve("state/io.containerd.runtime.v2.task/.runc").resolve(NS);
     }
 
     private void importImage(Berthd daemon) {

@@ -59,7 +59,8 @@ public record RuntimeConfig(
      * Default fields of runc's options; an absent field is left to the shim's default.
      *
      * @param binaryName    the OCI runtime executable the shim runs instead of {@code runc}
-     * @param root          runc's state directory ({@code runc --root}); the shim adds the namespace
+     * @param root          runc's state directory ({@code runc --root}); the shim adds the namespace; absent for
+     *                      {@code .runc} in the runtime's state directory
      * @param systemdCgroup whether runc manages cgroups through systemd
      * @param noPivotRoot   whether runc uses {@code MS_MOVE} instead of {@code pivot_root}
      * @param noNewKeyring  whether runc leaves the container in the caller's session keyring

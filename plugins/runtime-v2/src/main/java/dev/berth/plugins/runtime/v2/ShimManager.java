@@ -58,6 +58,13 @@ final class ShimManager implements PlatformRuntime, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ShimManager.class);
     /** The type URL of runc's options as containerd's clients send them, without any prefix. */
     static final String RUNC_OPTIONS_TYPE = "containerd.runc.v1.Options";
+    /**
+     * runc's state directory when the config names none, in the runtime's state directory: not
+     * containerd's {@code /run/containerd/runc}, where a containerd on the same host keeps its own
+     * containers' state, so that neither daemon's runc acts on the other's container of the same
+     * namespace and id. A namespace cannot start with a dot, so no bundle directory takes the name.
+     */
+    static final String RUNC_ROOT = ".runc";
     private static final int UNKNOWN_EXIT_STATUS = 255;
 
     private record Key(String namespace, String id) {}
@@ -455,7 +462,10 @@ final class ShimManager implements PlatformRuntime, AutoCloseable {
         RuntimeConfig.ShimConfig configured = config.runtimes().get(runtimeName);
         Optional<Options> defaults = Optional.ofNullable(configured)
                 .flatMap(RuntimeConfig.ShimConfig::runcOptions)
-                .map(RuntimeConfig.RuncOptions::toProto);
+                .map(RuntimeConfig.RuncOptions::toProto)
+                .map(options -> options.getRoot().isEmpty()
+                        ? options.toBuilder().setRoot(state.resolve(RUNC_ROOT).toString()).build()
+                        : options);
         String shim;
         if (runtimeName.startsWith("/")) {
             shim = runtimeName;

@@ -247,6 +247,26 @@ class ShimManagerTest {
     }
 
     @Test
+    void runcKeepsItsStateInTheRuntimesStateDirectoryUnlessTheConfigNamesARoot() throws Exception {
+        RuncOptions noRoot = new RuncOptions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty());
+        ShimManager runtime = open(new RuntimeConfig(List.of(), false, "/bin/false", Duration.ofSeconds(5),
+                Duration.ofSeconds(10), Duration.ofSeconds(3), Map.of(RUNC, new ShimConfig(Optional.empty(), Optional.of(noRoot)))));
+        String own = state.resolve(ShimManager.RUNC_ROOT).toString();
+        assertEquals(own, runtime.resolve(RUNC).defaults().orElseThrow().getRoot());
+        // a container's runc options keep that root unless they name one
+        byte[] binaryOnly = Options.newBuilder().setBinaryName("/usr/local/bin/crun").build().toByteArray();
+        Options merged = Options.parseFrom(runtime.resolve(RUNC)
+                .options(Optional.of(new TypedValue(ShimManager.RUNC_OPTIONS_TYPE, binaryOnly))).orElseThrow().getValue());
+        assertEquals(own, merged.getRoot());
+        assertEquals("/usr/local/bin/crun", merged.getBinaryName());
+        runtime.close();
+        runtimes.remove(runtime);
+
+        assertEquals(runcRoot.toString(), open(config(Optional.empty())).resolve(RUNC).defaults().orElseThrow().getRoot());
+    }
+
+    @Test
     void aNewInstanceReconnectsToRunningTasks() throws Exception {
         ShimManager first = open(config(Optional.empty()));
         Task task = first.create(NS, "survivor", options(List.of("/bin/sleep", "600")));
