@@ -11,8 +11,9 @@
 #           total VmRSS of their shims for scale (the same shim binary for both daemons)
 #
 # The image is busybox-static in one layer, built offline with umoci and imported with `ctr images import`.
-# Each daemon has a namespace of its own (the shims of both use runc's default root, /run/containerd/runc,
-# under which runc keeps one directory per namespace).
+# Each daemon has a namespace of its own: the cgroups ctr asks for are per namespace, and containerd's
+# shims keep runc's state under /run/containerd/runc, one directory per namespace (berthd's keep theirs
+# in its own state directory).
 #
 # Usage: bench/runtime.sh [-n RUNS] [-p PAIRS] [-k COUNT] [-w WARMUP]   (defaults 15, 20, 20, 20)
 # Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH),
@@ -58,8 +59,8 @@ done
 
 work=$(mktemp -d "${BENCH_DIR:-/tmp}/berth-bench-runtime-XXXXXX")
 kinds=(containerd berthd)
-# Namespaces of this run only: runc's state directory and the cgroups are per namespace, and other
-# containerd or berthd instances on the machine may use the same default runc root.
+# Namespaces of this run only: the cgroups and containerd's runc state directory are per namespace, and
+# other containerd instances on the machine use the same runc root.
 declare -A ns_of=([containerd]=bench-ctd-$$ [berthd]=bench-berth-$$) prefix_of=([containerd]=ctd [berthd]=berth)
 declare -A pid_of=()
 
