@@ -288,6 +288,20 @@ final class Db implements AutoCloseable {
         }
 
         /**
+         * Calls {@code action} with the value of every key starting with {@code prefix}, in key order,
+         * as the cursor reaches it: a scan of a large table without a list of all its values.
+         */
+        void each(Dbi<byte[]> table, byte[] prefix, Consumer<byte[]> action) {
+            try (Cursor<byte[]> cursor = table.openCursor(txn)) {
+                boolean found = prefix.length == 0 ? cursor.first() : cursor.get(prefix, GetOp.MDB_SET_RANGE);
+                while (found && startsWith(cursor.key(), prefix)) {
+                    action.accept(cursor.val());
+                    found = cursor.next();
+                }
+            }
+        }
+
+        /**
          * Up to {@code limit} entries whose keys start with {@code prefix} and sort after
          * {@code after} ({@code null}: from the first), in key order: one page of a walk that reads
          * in short transactions.

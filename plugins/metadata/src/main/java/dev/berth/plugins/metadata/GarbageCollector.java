@@ -34,6 +34,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +50,8 @@ import org.slf4j.LoggerFactory;
  */
 final class GarbageCollector {
     private static final Logger log = LoggerFactory.getLogger(GarbageCollector.class);
+    /** The prefix of every key: a whole table. */
+    private static final byte[] ALL = new byte[0];
 
     enum Kind { CONTENT, SNAPSHOT, LEASE, INGEST }
 
@@ -127,15 +130,16 @@ final class GarbageCollector {
     }
 
     private Set<Node> mark(Db.Tx tx, Instant now) {
+        // each table is read as its cursor goes: a large store's values are never all in a list at once
         List<Gray> roots = new ArrayList<>();
-        for (byte[] value : tx.scan(db.leases, new byte[0])) {
+        tx.each(db.leases, ALL, value -> {
             LeaseRecord lease = LeaseRecord.decode(value);
             if (expired(lease, now)) {
-                continue;
+                return;
             }
             boolean flat = lease.labels().containsKey(Labels.GC_FLAT);
             roots.add(new Gray(new Node(Kind.LEASE, lease.namespace(), lease.id()), false));
-            for (byte[] held : tx.scan(db.resources, Codec.prefix(lease.namespace(), lease.id()))) {
+            tx.each(db.resources, Codec.prefix(lease.namespace(), lease.id()), held -> {
                 ResourceRecord resource = ResourceRecord.decode(held);
                 Node node = switch (resource.type()) {
                     case Resource.CONTENT -> new Node(Kind.CONTENT, lease.namespace(), resource.id());
@@ -144,39 +148,39 @@ final class GarbageCollector {
                             resource.type().substring(Resource.SNAPSHOTS_PREFIX.length()) + "/" + resource.id());
                 };
                 roots.add(new Gray(node, flat && node.kind() != Kind.INGEST));
-            }
-        }
-        for (byte[] value : tx.scan(db.ingests, new byte[0])) {
+            });
+        });
+        tx.each(db.ingests, ALL, value -> {
             IngestRecord ingest = IngestRecord.decode(value);
             if (ingest.expireAt().isPresent() && ingest.expireAt().get().isAfter(now)) {
                 roots.add(new Gray(new Node(Kind.INGEST, ingest.namespace(), ingest.ref()), false));
             }
-        }
-        for (byte[] value : tx.scan(db.images, new byte[0])) {
+        });
+        tx.each(db.images, ALL, value -> {
             ImageRecord image = ImageRecord.decode(value);
             roots.add(new Gray(new Node(Kind.CONTENT, image.namespace(), image.digest()), false));
             labelReferences(image.namespace(), image.labels(), roots);
-        }
-        for (byte[] value : tx.scan(db.containers, new byte[0])) {
+        });
+        tx.each(db.containers, ALL, value -> {
             ContainerRecord container = ContainerRecord.decode(value);
             if (!container.snapshotter().isEmpty() && !container.snapshotKey().isEmpty()) {
                 roots.add(new Gray(new Node(Kind.SNAPSHOT, container.namespace(),
                         container.snapshotter() + "/" + container.snapshotKey()), false));
             }
             labelReferences(container.namespace(), container.labels(), roots);
-        }
-        for (byte[] value : tx.scan(db.blobs, new byte[0])) {
+        });
+        tx.each(db.blobs, ALL, value -> {
             BlobRecord blob = BlobRecord.decode(value);
             if (blob.labels().containsKey(Labels.GC_ROOT)) {
                 roots.add(new Gray(new Node(Kind.CONTENT, blob.namespace(), blob.digest()), false));
             }
-        }
-        for (byte[] value : tx.scan(db.snapshots, new byte[0])) {
+        });
+        tx.each(db.snapshots, ALL, value -> {
             SnapshotRecord snapshot = SnapshotRecord.decode(value);
             if (snapshot.labels().containsKey(Labels.GC_ROOT)) {
                 roots.add(new Gray(snapshotNode(snapshot), false));
             }
-        }
+        });
         return tricolour(tx, roots);
     }
 
@@ -266,22 +270,24 @@ final class GarbageCollector {
     /** The leases, ingests, blobs and snapshots that {@code reachable} leaves out. */
     private List<Node> unreachable(Db.Tx tx, Set<Node> reachable) {
         List<Node> found = new ArrayList<>();
-        for (byte[] value : tx.scan(db.leases, new byte[0])) {
+        Consumer<Node> unlessReachable = node -> {
+            if (!reachable.contains(node)) {
+                found.add(node);
+            }
+        };
+        tx.each(db.leases, ALL, value -> {
             LeaseRecord lease = LeaseRecord.decode(value);
-            found.add(new Node(Kind.LEASE, lease.namespace(), lease.id()));
-        }
-        for (byte[] value : tx.scan(db.ingests, new byte[0])) {
+            unlessReachable.accept(new Node(Kind.LEASE, lease.namespace(), lease.id()));
+        });
+        tx.each(db.ingests, ALL, value -> {
             IngestRecord ingest = IngestRecord.decode(value);
-            found.add(new Node(Kind.INGEST, ingest.namespace(), ingest.ref()));
-        }
-        for (byte[] value : tx.scan(db.blobs, new byte[0])) {
+            unlessReachable.accept(new Node(Kind.INGEST, ingest.namespace(), ingest.ref()));
+        });
+        tx.each(db.blobs, ALL, value -> {
             BlobRecord blob = BlobRecord.decode(value);
-            found.add(new Node(Kind.CONTENT, blob.namespace(), blob.digest()));
-        }
-        for (byte[] value : tx.scan(db.snapshots, new byte[0])) {
-            found.add(snapshotNode(SnapshotRecord.decode(value)));
-        }
-        found.removeIf(reachable::contains);
+            unlessReachable.accept(new Node(Kind.CONTENT, blob.namespace(), blob.digest()));
+        });
+        tx.each(db.snapshots, ALL, value -> unlessReachable.accept(snapshotNode(SnapshotRecord.decode(value))));
         return found;
     }
 
@@ -333,7 +339,7 @@ final class GarbageCollector {
             Set<String> contentSeen = new HashSet<>();
             Set<String> ingestSeen = new HashSet<>();
             db.read(tx -> {
-                tx.scan(db.blobs, new byte[0]).forEach(v -> contentSeen.add(BlobRecord.decode(v).digest()));
+                tx.each(db.blobs, ALL, v -> contentSeen.add(BlobRecord.decode(v).digest()));
                 for (byte[] value : tx.scan(db.ingests, new byte[0])) {
                     IngestRecord ingest = IngestRecord.decode(value);
                     // a shared digest may be gone from its own namespace: the ingest keeps it
