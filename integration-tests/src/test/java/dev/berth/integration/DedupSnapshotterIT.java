@@ -235,7 +235,8 @@ class DedupSnapshotterIT {
 
         try (Berthd again = new Berthd()) {
             again.install(sampleJar());
-            again.writeConfig(again.baseConfig() + Berthd.GC_ON_REQUEST).start("--root", berthd.dir().resolve("root").toString());
+            again.writeConfig(again.baseConfig() + Berthd.GC_ON_REQUEST)
+                    .start("--root", berthd.dir().resolve("root").toString());
             Ctr.Detail detail = detail(again);
             assertEquals("1", detail.exports().get("pool-files"), detail::toString);
             assertEquals(Integer.toString(PAYLOAD), detail.exports().get("pool-bytes"), detail::toString);

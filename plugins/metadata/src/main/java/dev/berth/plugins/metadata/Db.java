@@ -277,13 +277,7 @@ final class Db implements AutoCloseable {
         /** The values of every key starting with {@code prefix}, in key order. */
         List<byte[]> scan(Dbi<byte[]> table, byte[] prefix) {
             List<byte[]> values = new ArrayList<>();
-            try (Cursor<byte[]> cursor = table.openCursor(txn)) {
-                boolean found = prefix.length == 0 ? cursor.first() : cursor.get(prefix, GetOp.MDB_SET_RANGE);
-                while (found && startsWith(cursor.key(), prefix)) {
-                    values.add(cursor.val());
-                    found = cursor.next();
-                }
-            }
+            each(table, prefix, values::add);
             return values;
         }
 
