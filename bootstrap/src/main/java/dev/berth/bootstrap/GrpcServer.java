@@ -240,9 +240,9 @@ final class GrpcServer implements KernelListener, AutoCloseable {
 
     /**
      * The threads of the calls that may block. A few platform threads take them first: most such calls
-     * wait on the metadata store's writer thread, which wakes a platform thread directly, where a virtual
-     * thread would first have to wait for a carrier. When all of those are busy (many clients waiting
-     * for their tasks to exit, say), each further call gets a virtual thread of its own.
+     * write the metadata, and LMDB lets a platform thread run its write transaction itself, where a
+     * virtual thread must hand it to the store's writer thread and wait. When all of those are busy (many
+     * clients waiting for their tasks to exit, say), each further call gets a virtual thread of its own.
      */
     static ExecutorService requestThreads() {
         return new ThreadPoolExecutor(0, PLATFORM_REQUEST_THREADS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),

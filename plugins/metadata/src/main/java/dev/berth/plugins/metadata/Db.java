@@ -23,6 +23,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.lmdbjava.ByteArrayProxy;
@@ -53,9 +54,10 @@ import org.lmdbjava.Txn;
  * and in {@code meta}, "snapshot-seq" → last sequence used in backend snapshot keys. Tables added
  * since version 1 start empty in an older environment, which is therefore still version 1.
  *
- * <p>Every write transaction runs on one platform thread: LMDB ties a write transaction to the
- * thread that began it, and a virtual thread may move between carriers. Readers use
- * {@code MDB_NOTLS}, so a read transaction may be used from any thread.
+ * <p>LMDB ties a write transaction to the thread that began it, and a virtual thread may move between
+ * carriers. So a platform thread runs its write transactions itself, and a virtual thread hands its
+ * transactions to the writer thread; a lock of the JVM's orders them all, LMDB's own writer lock behind
+ * it. Readers use {@code MDB_NOTLS}, so a read transaction may be used from any thread.
  */
 final class Db implements AutoCloseable {
     static final String SCHEMA_VERSION = "1";
@@ -73,15 +75,18 @@ final class Db implements AutoCloseable {
     final Dbi<byte[]> children;
     final Dbi<byte[]> images;
     final Dbi<byte[]> containers;
+    /** Runs the write transactions of virtual threads. */
     private final ExecutorService writer = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("berth-metadata-writer").daemon().factory());
+    /** Held through every write transaction and its listeners; guards the fields a transaction sets. */
+    private final ReentrantLock writeLock = new ReentrantLock();
     private final List<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
     /**
      * Removals since the last collection, what containerd calls dirty; counted once their transaction has
      * committed, so that a collection which read the metadata after reading this count has seen them.
      */
     private final AtomicInteger dirty = new AtomicInteger();
-    /** Whether the write transaction running on the writer thread removed something; only that thread uses it. */
+    /** Whether the running write transaction removed something; guarded by {@link #writeLock}. */
     private boolean removing;
     /** Whether it removed a blob record, which may leave a blob no namespace references in the backing store. */
     private boolean removingBlobs;
@@ -135,26 +140,11 @@ final class Db implements AutoCloseable {
      * An exception from {@code work} aborts the transaction and propagates.
      */
     <T> T write(Function<Tx, T> work) {
-        Future<T> result = writer.submit(() -> {
-            T value;
-            removing = false;
-            removingBlobs = false;
-            try (Txn<byte[]> txn = env.txnWrite()) {
-                value = work.apply(new Tx(this, txn));
-                txn.commit();
-            }
-            if (removing) {
-                dirty.incrementAndGet();
-            }
-            if (removingBlobs) {
-                blobsRemoved.set(true);
-            }
-            boolean isDirty = dirty.get() > 0;
-            for (Consumer<Boolean> listener : listeners) {
-                listener.accept(isDirty);
-            }
-            return value;
-        });
+        if (!Thread.currentThread().isVirtual()) {
+            // this thread can hold LMDB's writer lock itself: no hand-off to the writer thread and back
+            return commit(work);
+        }
+        Future<T> result = writer.submit(() -> commit(work));
         boolean interrupted = false;
         try {
             while (true) {
@@ -177,6 +167,37 @@ final class Db implements AutoCloseable {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** Runs {@code work} in a write transaction on this (platform) thread, commits it and tells the listeners. */
+    private <T> T commit(Function<Tx, T> work) {
+        if (writeLock.isHeldByCurrentThread()) {
+            // LMDB would wait for its writer lock, which this thread holds
+            throw new IllegalStateException("a write transaction cannot begin inside another");
+        }
+        writeLock.lock();
+        try {
+            T value;
+            removing = false;
+            removingBlobs = false;
+            try (Txn<byte[]> txn = env.txnWrite()) {
+                value = work.apply(new Tx(this, txn));
+                txn.commit();
+            }
+            if (removing) {
+                dirty.incrementAndGet();
+            }
+            if (removingBlobs) {
+                blobsRemoved.set(true);
+            }
+            boolean isDirty = dirty.get() > 0;
+            for (Consumer<Boolean> listener : listeners) {
+                listener.accept(isDirty);
+            }
+            return value;
+        } finally {
+            writeLock.unlock();
         }
     }
 
@@ -245,7 +266,13 @@ final class Db implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        env.close();
+        // a platform thread's transaction may still be running
+        writeLock.lock();
+        try {
+            env.close();
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     /** One transaction's view of the tables. */

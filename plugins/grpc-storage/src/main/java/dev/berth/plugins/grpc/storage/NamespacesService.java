@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Empty;
 import dev.berth.api.Calls;
 import dev.berth.api.Headers;
+import dev.berth.api.NonBlockingService;
 import dev.berth.api.services.namespaces.v1.CreateNamespaceRequest;
 import dev.berth.api.services.namespaces.v1.CreateNamespaceResponse;
 import dev.berth.api.services.namespaces.v1.DeleteNamespaceRequest;
@@ -25,13 +26,19 @@ import io.grpc.BindableService;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
+import java.util.Set;
 
 /**
  * {@code containerd.services.namespaces.v1.Namespaces}, as containerd's local service: it needs no
  * namespace header, and publishes {@code /namespaces/create}, {@code /namespaces/update} and
- * {@code /namespaces/delete}.
+ * {@code /namespaces/delete}. Reads only read the memory-mapped metadata, so they run on the
+ * transport's thread (every {@code ctr} command that names a namespace begins with a {@code Get}).
  */
-final class NamespacesService implements NamespacesGrpc.AsyncService, BindableService {
+final class NamespacesService implements NamespacesGrpc.AsyncService, BindableService, NonBlockingService {
+    private static final Set<String> NON_BLOCKING = Set.of(
+            NamespacesGrpc.getGetMethod().getFullMethodName(),
+            NamespacesGrpc.getListMethod().getFullMethodName());
+
     private final NamespaceStore namespaces;
     private final Publisher publisher;
 
@@ -43,6 +50,11 @@ final class NamespacesService implements NamespacesGrpc.AsyncService, BindableSe
     @Override
     public ServerServiceDefinition bindService() {
         return ServerInterceptors.intercept(NamespacesGrpc.bindService(this), Headers.INSTANCE);
+    }
+
+    @Override
+    public Set<String> nonBlockingMethods() {
+        return NON_BLOCKING;
     }
 
     @Override

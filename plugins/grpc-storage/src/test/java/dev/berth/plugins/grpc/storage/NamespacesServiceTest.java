@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,14 @@ class NamespacesServiceTest {
 
     private Map<String, String> labels(String name) {
         return namespaces.get(GetNamespaceRequest.newBuilder().setName(name).build()).getNamespace().getLabelsMap();
+    }
+
+    /** The daemon runs these on its transport thread: a write among them would hold it up for a disk sync. */
+    @Test
+    void onlyTheReadsAreDeclaredNonBlocking() {
+        NamespacesService service = new NamespacesService(fixture.metadata.namespaces(), fixture.exchange);
+        assertEquals(Set.of("containerd.services.namespaces.v1.Namespaces/Get",
+                "containerd.services.namespaces.v1.Namespaces/List"), service.nonBlockingMethods());
     }
 
     @Test
