@@ -314,7 +314,7 @@ final class Db implements AutoCloseable {
          */
         void each(Dbi<byte[]> table, byte[] prefix, Consumer<byte[]> action) {
             try (Cursor<byte[]> cursor = table.openCursor(txn)) {
-                boolean found = prefix.length == 0 ? cursor.first() : cursor.get(prefix, GetOp.MDB_SET_RANGE);
+                boolean found = seek(cursor, prefix);
                 while (found && startsWith(cursor.key(), prefix)) {
                     action.accept(cursor.val());
                     found = cursor.next();
@@ -331,7 +331,7 @@ final class Db implements AutoCloseable {
             List<Map.Entry<byte[], byte[]>> entries = new ArrayList<>(Math.min(limit, 1024));
             byte[] from = after == null ? prefix : Arrays.copyOf(after, after.length + 1);
             try (Cursor<byte[]> cursor = table.openCursor(txn)) {
-                boolean found = from.length == 0 ? cursor.first() : cursor.get(from, GetOp.MDB_SET_RANGE);
+                boolean found = seek(cursor, from);
                 while (found && entries.size() < limit && startsWith(cursor.key(), prefix)) {
                     entries.add(Map.entry(cursor.key(), cursor.val()));
                     found = cursor.next();
@@ -343,7 +343,7 @@ final class Db implements AutoCloseable {
         /** Whether any key starts with {@code prefix}. */
         boolean any(Dbi<byte[]> table, byte[] prefix) {
             try (Cursor<byte[]> cursor = table.openCursor(txn)) {
-                return cursor.get(prefix, GetOp.MDB_SET_RANGE) && startsWith(cursor.key(), prefix);
+                return seek(cursor, prefix) && startsWith(cursor.key(), prefix);
             }
         }
 
@@ -351,7 +351,7 @@ final class Db implements AutoCloseable {
         int deleteAll(Dbi<byte[]> table, byte[] prefix) {
             List<byte[]> keys = new ArrayList<>();
             try (Cursor<byte[]> cursor = table.openCursor(txn)) {
-                boolean found = cursor.get(prefix, GetOp.MDB_SET_RANGE);
+                boolean found = seek(cursor, prefix);
                 while (found && startsWith(cursor.key(), prefix)) {
                     keys.add(cursor.key());
                     found = cursor.next();
@@ -359,6 +359,11 @@ final class Db implements AutoCloseable {
             }
             keys.forEach(key -> delete(table, key));
             return keys.size();
+        }
+
+        /** Puts {@code cursor} on the first key at or after {@code from} (the table's first for an empty one). */
+        private static boolean seek(Cursor<byte[]> cursor, byte[] from) {
+            return from.length == 0 ? cursor.first() : cursor.get(from, GetOp.MDB_SET_RANGE);
         }
 
         private static boolean startsWith(byte[] key, byte[] prefix) {

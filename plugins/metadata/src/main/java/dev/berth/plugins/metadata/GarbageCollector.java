@@ -340,12 +340,12 @@ final class GarbageCollector {
             Set<String> ingestSeen = new HashSet<>();
             db.read(tx -> {
                 tx.each(db.blobs, ALL, v -> contentSeen.add(BlobRecord.decode(v).digest()));
-                for (byte[] value : tx.scan(db.ingests, new byte[0])) {
+                tx.each(db.ingests, ALL, value -> {
                     IngestRecord ingest = IngestRecord.decode(value);
                     // a shared digest may be gone from its own namespace: the ingest keeps it
                     ingest.expected().ifPresent(contentSeen::add);
                     ingestSeen.add(ingest.backendRef());
-                }
+                });
                 return null;
             });
             List<Digest> unreferenced = new ArrayList<>();
@@ -382,12 +382,12 @@ final class GarbageCollector {
         try {
             Set<String> seen = db.read(tx -> {
                 Set<String> keys = new HashSet<>();
-                for (byte[] value : tx.scan(db.snapshots, new byte[0])) {
+                tx.each(db.snapshots, ALL, value -> {
                     SnapshotRecord snapshot = SnapshotRecord.decode(value);
                     if (snapshot.snapshotter().equals(snapshotter.name())) {
                         keys.add(snapshot.backendKey());
                     }
-                }
+                });
                 return keys;
             });
             Map<String, List<SnapshotInfo>> children = new HashMap<>();
