@@ -30,6 +30,19 @@ public interface PlatformRuntime {
     /** The task {@code taskId} of {@code namespace}; {@link dev.berth.plugin.NotFoundException} if there is none. */
     Task get(String namespace, String taskId);
 
+    /**
+     * Whether {@link #get} only looks the task up in memory: it never asks the task's supervisor, and takes no
+     * lock held across I/O. The daemon then runs {@code Tasks.Get} on the transport's thread that received it as
+     * far as the lookup, and answers there that a container has no task ({@code ctr containers rm} asks this of
+     * every container it removes); a task's state is still asked on a thread of its own. By default, the whole
+     * call runs on such a thread.
+     *
+     * @since 1.2.0
+     */
+    default boolean nonBlockingGet() {
+        return false;
+    }
+
     /** Every task of {@code namespace}, in no particular order. */
     List<Task> tasks(String namespace);
 

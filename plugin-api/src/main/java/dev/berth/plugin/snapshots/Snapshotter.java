@@ -60,6 +60,19 @@ public interface Snapshotter extends AutoCloseable {
     List<Mount> mounts(String key);
 
     /**
+     * Whether {@link #stat} and {@link #mounts} return without waiting: they read only memory or
+     * memory-mapped files, and take no lock that a change holds across I/O (an fsync, say). The
+     * daemon then answers {@code Snapshots.Stat} and {@code Mounts} on the transport's thread that
+     * received them; otherwise, by default, on a thread of their own, where a read may block. Every
+     * {@code ctr containers create} and {@code ctr run} makes both calls.
+     *
+     * @since 1.2.0
+     */
+    default boolean nonBlockingReads() {
+        return false;
+    }
+
+    /**
      * Creates an active snapshot {@code key} with the contents of {@code parent} (or empty), with
      * these labels, and returns the mounts that give a writable view of it. The root directory of
      * a snapshot without a parent has mode 0755.

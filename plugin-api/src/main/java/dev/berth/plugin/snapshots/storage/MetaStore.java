@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -43,8 +44,10 @@ import java.util.function.Predicate;
  * <p>Each snapshot is one small file named by its id, replaced atomically (write, fsync, rename,
  * fsync of the directory) on every change, so every operation is durable when it returns and a
  * crash leaves each snapshot either before or after a change. Parents are recorded by id. The
- * whole set is kept in memory; one lock orders all changes, and nothing slow (copying, measuring)
- * happens under it.
+ * whole set is kept in memory. One lock orders all changes, and holds only their own files' writes:
+ * nothing slow (copying, measuring) happens under it. {@link #get} and {@link #mountable} take no
+ * lock at all: they see each snapshot as of its last completed change, and never wait for one in
+ * progress (see {@link dev.berth.plugin.snapshots.Snapshotter#nonBlockingReads}).
  *
  * <p>Errors are those of the {@link dev.berth.plugin.snapshots.Snapshotter} contract, so a
  * snapshotter can let them through.
@@ -95,14 +98,15 @@ public final class MetaStore implements AutoCloseable {
     private final Path directory;
     private final Clock clock;
     private final Object lock = new Object();
-    private final Map<String, Stored> byName = new HashMap<>();
-    private final Map<Long, Stored> byId = new HashMap<>();
+    // written under the lock, read without it by get and mountable
+    private final Map<String, Stored> byName = new ConcurrentHashMap<>();
+    private final Map<Long, Stored> byId = new ConcurrentHashMap<>();
     /** Children per parent id, counting creations not yet complete. */
     private final Map<Long, Integer> children = new HashMap<>();
     /** Keys and ids of creations not yet complete. */
     private final Map<String, Long> reserved = new HashMap<>();
     private long lastId;
-    private boolean closed;
+    private volatile boolean closed;
 
     private MetaStore(Path directory, Clock clock) {
         this.directory = directory;
@@ -154,10 +158,16 @@ public final class MetaStore implements AutoCloseable {
      * @throws NotFoundException if there is none
      */
     public Entry get(String key) {
-        synchronized (lock) {
-            Stored stored = require(key);
-            return new Entry(Long.toString(stored.id()), info(stored), stored.usage());
+        Stored stored = require(key);
+        SnapshotInfo info = info(stored);
+        if (info == null) {
+            // removed, and then its parent, since it was looked up: look again as the changes left it
+            synchronized (lock) {
+                stored = require(key);
+                info = info(stored);
+            }
         }
+        return new Entry(Long.toString(stored.id()), info, stored.usage());
     }
 
     /**
@@ -167,15 +177,20 @@ public final class MetaStore implements AutoCloseable {
      * @throws FailedPreconditionException if it is committed
      */
     public Snapshot mountable(String key) {
-        synchronized (lock) {
-            Stored stored = require(key);
-            if (stored.kind() == Kind.COMMITTED) {
-                // containerd's words
-                throw new FailedPreconditionException("failed to get active mount: requested snapshot " + key
-                        + " not active or view: failed precondition");
-            }
-            return new Snapshot(Long.toString(stored.id()), stored.kind(), parentIds(stored.parent()));
+        Stored stored = require(key);
+        if (stored.kind() == Kind.COMMITTED) {
+            // containerd's words
+            throw new FailedPreconditionException("failed to get active mount: requested snapshot " + key
+                    + " not active or view: failed precondition");
         }
+        List<String> parentIds = parentIds(stored.parent());
+        if (parentIds == null) {
+            // removed, and then a parent, since it was looked up: look again as the changes left it
+            synchronized (lock) {
+                return mountable(key);
+            }
+        }
+        return new Snapshot(Long.toString(stored.id()), stored.kind(), parentIds);
     }
 
     /**
@@ -447,16 +462,33 @@ public final class MetaStore implements AutoCloseable {
         }
     }
 
+    /**
+     * The ids of the chain from {@code parentId} up, or null if a parent is missing, which only a
+     * reader without the lock can see: a snapshot it looked up was removed meanwhile, and then its parent.
+     */
     private List<String> parentIds(long parentId) {
         List<String> ids = new ArrayList<>();
-        for (long id = parentId; id != Stored.NO_PARENT; id = byId.get(id).parent()) {
+        for (long id = parentId; id != Stored.NO_PARENT; ) {
+            Stored parent = byId.get(id);
+            if (parent == null) {
+                return null;
+            }
             ids.add(Long.toString(id));
+            id = parent.parent();
         }
         return ids;
     }
 
+    /** What the contract shows of {@code stored}; null if its parent is missing, as for {@link #parentIds}. */
     private SnapshotInfo info(Stored stored) {
-        String parent = stored.parent() == Stored.NO_PARENT ? "" : byId.get(stored.parent()).name();
+        String parent = "";
+        if (stored.parent() != Stored.NO_PARENT) {
+            Stored stat = byId.get(stored.parent());
+            if (stat == null) {
+                return null;
+            }
+            parent = stat.name();
+        }
         return new SnapshotInfo(stored.kind(), stored.name(), parent, stored.labels(), stored.created(), stored.updated());
     }
 

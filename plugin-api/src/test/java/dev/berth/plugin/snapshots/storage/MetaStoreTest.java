@@ -3,6 +3,7 @@ package dev.berth.plugin.snapshots.storage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.plugin.AlreadyExistsException;
@@ -14,14 +15,17 @@ import dev.berth.plugin.snapshots.Kind;
 import dev.berth.plugin.snapshots.SnapshotInfo;
 import dev.berth.plugin.snapshots.Usage;
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +57,42 @@ class MetaStoreTest {
         // ids are never reused while a higher one is on record
         String next = created(reopened, Kind.ACTIVE, "next", "base", Map.of());
         assertTrue(Long.parseLong(next) > Long.parseLong(child));
+    }
+
+    @Test
+    void readsDoNotWaitForAChangeInProgress() throws Exception {
+        MetaStore store = MetaStore.open(temp, CLOCK);
+        String base = created(store, Kind.ACTIVE, "base-a", "", Map.of());
+        store.commit("base-a", "base", Usage.NONE, Map.of());
+        String child = created(store, Kind.ACTIVE, "child", "base", Map.of());
+        // a change holds the lock across its file's write and fsync: this thread stands for a slow one
+        Field field = MetaStore.class.getDeclaredField("lock");
+        field.setAccessible(true);
+        Object lock = field.get(store);
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread change = Thread.ofPlatform().start(() -> {
+            synchronized (lock) {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            held.await();
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                assertEquals("base", store.get("child").info().parent());
+                assertEquals(new MetaStore.Snapshot(child, Kind.ACTIVE, List.of(base)), store.mountable("child"));
+                assertThrows(NotFoundException.class, () -> store.get("missing"));
+                assertThrows(FailedPreconditionException.class, () -> store.mountable("base"));
+            });
+        } finally {
+            release.countDown();
+            change.join();
+        }
     }
 
     @Test

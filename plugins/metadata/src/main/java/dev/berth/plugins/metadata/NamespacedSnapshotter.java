@@ -125,6 +125,12 @@ final class NamespacedSnapshotter implements Snapshotter {
         return backendCall(key, () -> backend.snapshotter().mounts(backendKey));
     }
 
+    /** What stat and mounts add to the backend's is a read of the memory-mapped metadata. */
+    @Override
+    public boolean nonBlockingReads() {
+        return backend.snapshotter().nonBlockingReads();
+    }
+
     @Override
     public List<Mount> prepare(String key, String parent, Map<String, String> labels) {
         return create(Kind.ACTIVE, key, parent, labels);

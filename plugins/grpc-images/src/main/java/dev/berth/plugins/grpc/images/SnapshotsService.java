@@ -6,6 +6,7 @@ import com.google.protobuf.Empty;
 import dev.berth.api.Calls;
 import dev.berth.api.Errors;
 import dev.berth.api.Headers;
+import dev.berth.api.NonBlockingService;
 import dev.berth.api.Timestamps;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.api.filters.Filter;
@@ -47,16 +48,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 /**
  * {@code containerd.services.snapshots.v1.Snapshots} over the metadata store's namespaced
  * snapshotters: each request names its snapshotter, the {@code containerd-namespace} header its
  * namespace, and the {@code containerd-lease} header, when sent, the lease new snapshots join.
  * Prepare, commit and remove are published as containerd publishes them.
+ *
+ * <p>Stat and Mounts start on the transport's thread. A snapshotter whose reads never wait (see
+ * {@link Snapshotter#nonBlockingReads}) answers them there; the others' are handed to a thread of
+ * their own.
  */
-final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableService {
+final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableService, NonBlockingService {
     /** Infos per {@code List} response, as containerd batches them. */
     static final int LIST_BATCH = 100;
+    private static final Set<String> NON_BLOCKING = Set.of(
+            SnapshotsGrpc.getStatMethod().getFullMethodName(),
+            SnapshotsGrpc.getMountsMethod().getFullMethodName());
+    /** Runs the reads of snapshotters that may block. */
+    private static final Executor BLOCKING_READS = task -> Thread.ofVirtual().name("snapshot-read").start(task);
 
     private final MetadataStore metadata;
     private final Publisher publisher;
@@ -69,6 +82,11 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
     @Override
     public ServerServiceDefinition bindService() {
         return ServerInterceptors.intercept(SnapshotsGrpc.bindService(this), Headers.INSTANCE);
+    }
+
+    @Override
+    public Set<String> nonBlockingMethods() {
+        return NON_BLOCKING;
     }
 
     @Override
@@ -92,8 +110,8 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
 
     @Override
     public void mounts(MountsRequest request, StreamObserver<MountsResponse> observer) {
-        Calls.reply(observer, () -> MountsResponse.newBuilder().addAllMounts(Protos.toProto(
-                snapshotter(request.getSnapshotter()).mounts(request.getKey()))).build());
+        read(observer, request.getSnapshotter(), snapshotter -> MountsResponse.newBuilder()
+                .addAllMounts(Protos.toProto(snapshotter.mounts(request.getKey()))).build());
     }
 
     @Override
@@ -118,9 +136,28 @@ final class SnapshotsService implements SnapshotsGrpc.AsyncService, BindableServ
 
     @Override
     public void stat(StatSnapshotRequest request, StreamObserver<StatSnapshotResponse> observer) {
-        Calls.reply(observer, () -> StatSnapshotResponse.newBuilder()
-                .setInfo(toProto(snapshotter(request.getSnapshotter()).stat(request.getKey())))
+        read(observer, request.getSnapshotter(), snapshotter -> StatSnapshotResponse.newBuilder()
+                .setInfo(toProto(snapshotter.stat(request.getKey())))
                 .build());
+    }
+
+    /**
+     * Answers a read of snapshotter {@code name} on this thread if its reads never wait, and
+     * otherwise on a thread of its own.
+     */
+    private <T> void read(StreamObserver<T> observer, String name, Function<Snapshotter, T> read) {
+        Snapshotter snapshotter;
+        try {
+            snapshotter = snapshotter(name);
+        } catch (RuntimeException e) {
+            observer.onError(Errors.toStatus(e));
+            return;
+        }
+        if (snapshotter.nonBlockingReads()) {
+            Calls.reply(observer, () -> read.apply(snapshotter));
+        } else {
+            BLOCKING_READS.execute(() -> Calls.reply(observer, () -> read.apply(snapshotter)));
+        }
     }
 
     @Override

@@ -34,6 +34,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -57,12 +58,18 @@ final class Fixture implements AutoCloseable {
     final ManagedChannel channel;
 
     Fixture(Path dir) throws Exception {
+        this(dir, Map.of());
+    }
+
+    /** With {@code backends} beside {@code native}; the caller closes them. */
+    Fixture(Path dir, Map<String, Snapshotter> backends) throws Exception {
         ContentStore content = (ContentStore) init(new LocalContentPlugins(), "content",
                 new Context(dir.resolve("content"), Map.of()));
         nativeBackend = (Snapshotter) init(new NativeSnapshotterPlugins(), "native",
                 new Context(dir.resolve("native"), Map.of()));
-        metadata = LmdbMetadataStore.open(dir.resolve("metadata"), content, Map.of("native", nativeBackend),
-                Clock.systemUTC());
+        Map<String, Snapshotter> all = new HashMap<>(backends);
+        all.put("native", nativeBackend);
+        metadata = LmdbMetadataStore.open(dir.resolve("metadata"), content, all, Clock.systemUTC());
         exchange = (Exchange) init(new EventPlugins(), "exchange", new Context(dir.resolve("events"), Map.of()));
         Differ differ = (Differ) init(new DifferPlugins(), "walking", new Context(dir.resolve("differ"),
                 Map.of(Dependency.one(MetadataTypes.METADATA), metadata)));

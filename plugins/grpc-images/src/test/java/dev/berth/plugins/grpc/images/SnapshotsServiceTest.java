@@ -3,6 +3,7 @@ package dev.berth.plugins.grpc.images;
 import static dev.berth.plugins.grpc.images.Fixture.all;
 import static dev.berth.plugins.grpc.images.Fixture.in;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,10 +31,15 @@ import dev.berth.plugin.events.EventTypes;
 import dev.berth.plugin.events.Subscription;
 import dev.berth.plugin.metadata.Resource;
 import dev.berth.plugin.snapshots.Cleaner;
+import dev.berth.plugin.snapshots.SnapshotInfo;
+import dev.berth.plugin.snapshots.Snapshotter;
+import dev.berth.plugin.snapshots.Usage;
+import dev.berth.plugins.snapshots.copy.NativeSnapshotter;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +47,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -109,6 +118,36 @@ class SnapshotsServiceTest {
             assertEquals(new Event.SnapshotRemove("look"), next(events, EventTypes.SNAPSHOT_REMOVE));
             assertEquals(new Event.SnapshotRemove("base"), next(events, EventTypes.SNAPSHOT_REMOVE));
             assertEquals(Optional.empty(), events.poll(Duration.ofMillis(50)));
+        }
+    }
+
+    @Test
+    void declaresStatAndMountsNonBlocking() {
+        SnapshotsService service = new SnapshotsService(fixture.metadata, fixture.exchange);
+        assertEquals(Set.of("containerd.services.snapshots.v1.Snapshots/Stat",
+                "containerd.services.snapshots.v1.Snapshots/Mounts"), service.nonBlockingMethods());
+    }
+
+    @Test
+    void answersReadsOnTheCallsThreadOnlyForSnapshottersWhoseReadsNeverWait() throws Exception {
+        try (Recording declared = new Recording(NativeSnapshotter.open(dir.resolve("declared"), Clock.systemUTC()), true);
+                Recording undeclared = new Recording(NativeSnapshotter.open(dir.resolve("undeclared"), Clock.systemUTC()), false);
+                Fixture vendors = new Fixture(dir.resolve("vendors"), Map.of("declared", declared, "undeclared", undeclared))) {
+            var stub = in(SnapshotsGrpc.newBlockingStub(vendors.channel), NS);
+            for (String name : List.of("declared", "undeclared")) {
+                stub.prepare(PrepareSnapshotRequest.newBuilder().setSnapshotter(name).setKey("k").build());
+                assertEquals(Kind.ACTIVE, stub.stat(StatSnapshotRequest.newBuilder().setSnapshotter(name).setKey("k")
+                        .build()).getInfo().getKind());
+                assertEquals(1, stub.mounts(MountsRequest.newBuilder().setSnapshotter(name).setKey("k").build())
+                        .getMountsCount());
+                assertStatus(Status.Code.NOT_FOUND, () -> stub.stat(StatSnapshotRequest.newBuilder()
+                        .setSnapshotter(name).setKey("missing").build()));
+            }
+            // the metadata answers for a missing key before the backend is asked
+            assertEquals(List.of("stat", "mounts"), declared.reads.stream().map(Read::method).toList());
+            assertEquals(List.of("stat", "mounts"), undeclared.reads.stream().map(Read::method).toList());
+            declared.reads.forEach(read -> assertFalse(read.thread().startsWith("snapshot-read"), read.toString()));
+            undeclared.reads.forEach(read -> assertEquals("snapshot-read", read.thread(), read.toString()));
         }
     }
 
@@ -273,5 +312,76 @@ class SnapshotsServiceTest {
     static void assertStatus(Status.Code code, Runnable call) {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
         assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+    }
+
+    private record Read(String method, String thread) {}
+
+    /** A snapshotter that declares its reads non-blocking or not as told, and records where they ran. */
+    private static final class Recording implements Snapshotter {
+        final List<Read> reads = new CopyOnWriteArrayList<>();
+        private final Snapshotter inner;
+        private final boolean nonBlocking;
+
+        Recording(Snapshotter inner, boolean nonBlocking) {
+            this.inner = inner;
+            this.nonBlocking = nonBlocking;
+        }
+
+        @Override
+        public SnapshotInfo stat(String key) {
+            reads.add(new Read("stat", Thread.currentThread().getName()));
+            return inner.stat(key);
+        }
+
+        @Override
+        public List<dev.berth.plugin.mount.Mount> mounts(String key) {
+            reads.add(new Read("mounts", Thread.currentThread().getName()));
+            return inner.mounts(key);
+        }
+
+        @Override
+        public boolean nonBlockingReads() {
+            return nonBlocking;
+        }
+
+        @Override
+        public SnapshotInfo update(SnapshotInfo info, List<String> fieldPaths) {
+            return inner.update(info, fieldPaths);
+        }
+
+        @Override
+        public Usage usage(String key) {
+            return inner.usage(key);
+        }
+
+        @Override
+        public List<dev.berth.plugin.mount.Mount> prepare(String key, String parent, Map<String, String> labels) {
+            return inner.prepare(key, parent, labels);
+        }
+
+        @Override
+        public List<dev.berth.plugin.mount.Mount> view(String key, String parent, Map<String, String> labels) {
+            return inner.view(key, parent, labels);
+        }
+
+        @Override
+        public void commit(String name, String key, Map<String, String> labels) {
+            inner.commit(name, key, labels);
+        }
+
+        @Override
+        public void remove(String key) {
+            inner.remove(key);
+        }
+
+        @Override
+        public void walk(Predicate<? super SnapshotInfo> filter, Consumer<? super SnapshotInfo> consumer) {
+            inner.walk(filter, consumer);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
     }
 }

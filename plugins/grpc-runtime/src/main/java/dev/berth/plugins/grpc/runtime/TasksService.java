@@ -4,7 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Empty;
 import dev.berth.api.Calls;
+import dev.berth.api.Errors;
 import dev.berth.api.Headers;
+import dev.berth.api.NonBlockingService;
 import dev.berth.api.Timestamps;
 import dev.berth.api.filters.Adaptor;
 import dev.berth.api.filters.Filter;
@@ -60,6 +62,8 @@ import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executor;
 
 /**
  * {@code containerd.services.tasks.v1.Tasks} as containerd's local tasks service: a task is made
@@ -67,7 +71,12 @@ import java.util.Optional;
  * runtime its runtime name selects; every other call goes to that task or one of its processes, in
  * the namespace of the {@code containerd-namespace} header. The shims publish the task events.
  */
-final class TasksService implements TasksGrpc.AsyncService, BindableService {
+final class TasksService implements TasksGrpc.AsyncService, BindableService, NonBlockingService {
+    /** Get starts on the transport's thread: it looks the task up there, and asks for its state on a thread of its own. */
+    private static final Set<String> NON_BLOCKING = Set.of(TasksGrpc.getGetMethod().getFullMethodName());
+    /** Runs what Get must wait for. */
+    private static final Executor BLOCKING = task -> Thread.ofVirtual().name("task-get").start(task);
+
     private final MetadataStore metadata;
     private final Runtimes runtimes;
 
@@ -79,6 +88,11 @@ final class TasksService implements TasksGrpc.AsyncService, BindableService {
     @Override
     public ServerServiceDefinition bindService() {
         return ServerInterceptors.intercept(TasksGrpc.bindService(this), Headers.INSTANCE);
+    }
+
+    @Override
+    public Set<String> nonBlockingMethods() {
+        return NON_BLOCKING;
     }
 
     /**
@@ -164,11 +178,28 @@ final class TasksService implements TasksGrpc.AsyncService, BindableService {
 
     @Override
     public void get(GetRequest request, StreamObserver<GetResponse> observer) {
-        Calls.reply(observer, () -> {
-            Task task = task(request.getContainerId());
-            Process process = request.getExecId().isEmpty() ? task : task.process(request.getExecId());
-            return GetResponse.newBuilder().setProcess(toProto(task.id(), process.id(), process.state())).build();
-        });
+        // on the transport's thread (see nonBlockingMethods) as far as the runtime allows
+        Task task;
+        try {
+            String namespace = Headers.namespace();
+            Container container = metadata.containers().get(namespace, request.getContainerId());
+            PlatformRuntime runtime = runtimes.forName(container.runtime().name());
+            if (!runtime.nonBlockingGet()) {
+                BLOCKING.execute(() -> Calls.reply(observer, () -> state(task(runtime, namespace, container), request)));
+                return;
+            }
+            task = task(runtime, namespace, container);
+        } catch (RuntimeException e) {
+            observer.onError(Errors.toStatus(e));
+            return;
+        }
+        BLOCKING.execute(() -> Calls.reply(observer, () -> state(task, request)));
+    }
+
+    /** Asks the task's supervisor for the state of the process the request names. */
+    private static GetResponse state(Task task, GetRequest request) {
+        Process process = request.getExecId().isEmpty() ? task : task.process(request.getExecId());
+        return GetResponse.newBuilder().setProcess(toProto(task.id(), process.id(), process.state())).build();
     }
 
     /** The tasks of the namespace in every runtime; one deleted meanwhile is left out. */
@@ -348,8 +379,12 @@ final class TasksService implements TasksGrpc.AsyncService, BindableService {
     private Task task(String containerId) {
         String namespace = Headers.namespace();
         Container container = metadata.containers().get(namespace, containerId);
+        return task(runtimes.forName(container.runtime().name()), namespace, container);
+    }
+
+    private static Task task(PlatformRuntime runtime, String namespace, Container container) {
         try {
-            return runtimes.forName(container.runtime().name()).get(namespace, container.id());
+            return runtime.get(namespace, container.id());
         } catch (NotFoundException e) {
             throw notFound(container.id());
         }

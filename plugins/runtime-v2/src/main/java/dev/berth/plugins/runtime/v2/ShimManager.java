@@ -192,6 +192,12 @@ final class ShimManager implements PlatformRuntime, AutoCloseable {
         return task;
     }
 
+    /** A lookup in the map of live tasks. */
+    @Override
+    public boolean nonBlockingGet() {
+        return true;
+    }
+
     @Override
     public List<Task> tasks(String namespace) {
         requireNonNull(namespace, "namespace is null");

@@ -68,6 +68,12 @@ public final class NativeSnapshotter implements Snapshotter, Cleaner {
         return mounts(store.mountable(key));
     }
 
+    /** Both read the metadata store's memory, and build the mounts from paths alone. */
+    @Override
+    public boolean nonBlockingReads() {
+        return true;
+    }
+
     @Override
     public List<Mount> prepare(String key, String parent, Map<String, String> labels) {
         return create(Kind.ACTIVE, key, parent, labels);
