@@ -33,8 +33,8 @@ import dev.berth.plugin.metadata.Resource;
 import dev.berth.plugin.snapshots.Cleaner;
 import dev.berth.plugin.snapshots.SnapshotInfo;
 import dev.berth.plugin.snapshots.Snapshotter;
-import dev.berth.plugin.snapshots.Usage;
 import dev.berth.plugins.snapshots.copy.NativeSnapshotter;
+import dev.berth.tck.snapshots.ForwardingSnapshotter;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
@@ -48,8 +48,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -317,7 +315,7 @@ class SnapshotsServiceTest {
     private record Read(String method, String thread) {}
 
     /** A snapshotter that declares its reads non-blocking or not as told, and records where they ran. */
-    private static final class Recording implements Snapshotter {
+    private static final class Recording extends ForwardingSnapshotter {
         final List<Read> reads = new CopyOnWriteArrayList<>();
         private final Snapshotter inner;
         private final boolean nonBlocking;
@@ -325,6 +323,11 @@ class SnapshotsServiceTest {
         Recording(Snapshotter inner, boolean nonBlocking) {
             this.inner = inner;
             this.nonBlocking = nonBlocking;
+        }
+
+        @Override
+        protected Snapshotter delegate() {
+            return inner;
         }
 
         @Override
@@ -342,46 +345,6 @@ class SnapshotsServiceTest {
         @Override
         public boolean nonBlockingReads() {
             return nonBlocking;
-        }
-
-        @Override
-        public SnapshotInfo update(SnapshotInfo info, List<String> fieldPaths) {
-            return inner.update(info, fieldPaths);
-        }
-
-        @Override
-        public Usage usage(String key) {
-            return inner.usage(key);
-        }
-
-        @Override
-        public List<dev.berth.plugin.mount.Mount> prepare(String key, String parent, Map<String, String> labels) {
-            return inner.prepare(key, parent, labels);
-        }
-
-        @Override
-        public List<dev.berth.plugin.mount.Mount> view(String key, String parent, Map<String, String> labels) {
-            return inner.view(key, parent, labels);
-        }
-
-        @Override
-        public void commit(String name, String key, Map<String, String> labels) {
-            inner.commit(name, key, labels);
-        }
-
-        @Override
-        public void remove(String key) {
-            inner.remove(key);
-        }
-
-        @Override
-        public void walk(Predicate<? super SnapshotInfo> filter, Consumer<? super SnapshotInfo> consumer) {
-            inner.walk(filter, consumer);
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }
