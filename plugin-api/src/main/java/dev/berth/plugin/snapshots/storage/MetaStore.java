@@ -483,11 +483,11 @@ public final class MetaStore implements AutoCloseable {
     private SnapshotInfo info(Stored stored) {
         String parent = "";
         if (stored.parent() != Stored.NO_PARENT) {
-            Stored stat = byId.get(stored.parent());
-            if (stat == null) {
+            Stored above = byId.get(stored.parent());
+            if (above == null) {
                 return null;
             }
-            parent = stat.name();
+            parent = above.name();
         }
         return new SnapshotInfo(stored.kind(), stored.name(), parent, stored.labels(), stored.created(), stored.updated());
     }
