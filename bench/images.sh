@@ -14,7 +14,8 @@
 #
 # Usage: bench/images.sh [-n RUNS] [-c CYCLES] [-s SIZE_MIB] [-w WARMUP]   (defaults 3, 20, 200, 20)
 # Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH),
-# BENCH_DIR (everything runs under it, default /tmp; overlayfs must work there).
+# BENCH_DIR (everything runs under it, default /tmp; overlayfs must work there), BERTHD_CONFIG (lines
+# added to berthd's config, e.g. 'grpc.warm-up-connections = 2000' to measure it with a warm-up).
 # Needs root (containerd and overlay mounts do), openssl, a built berthd distribution, and about
 # 8 x SIZE MiB free in BENCH_DIR.
 set -euo pipefail

@@ -30,7 +30,7 @@ start_daemon() {
         >"$dir/stdout.log" 2>"$dir/stderr.log" &
       ;;
     berthd)
-      printf 'plugin-dirs = []\nttrpc { address = "%s" }\n' "$sock.ttrpc" >"$dir/berthd.conf"
+      printf 'plugin-dirs = []\nttrpc { address = "%s" }\n%s\n' "$sock.ttrpc" "${BERTHD_CONFIG:-}" >"$dir/berthd.conf"
       # bin/berthd execs java, so $! is the JVM itself.
       "$berthd" --config "$dir/berthd.conf" --root "$dir/root" --state "$dir/state" --address "$sock" "$@" \
         >"$dir/stdout.log" 2>"$dir/stderr.log" &

@@ -17,7 +17,8 @@
 #
 # Usage: bench/runtime.sh [-n RUNS] [-p PAIRS] [-k COUNT] [-w WARMUP]   (defaults 15, 20, 20, 20)
 # Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH),
-# BENCH_DIR (everything runs under it, default /tmp; overlayfs must work there).
+# BENCH_DIR (everything runs under it, default /tmp; overlayfs must work there), BERTHD_CONFIG (lines
+# added to berthd's config, e.g. 'grpc.warm-up-connections = 2000' to measure it with a warm-up).
 # Needs root, umoci, /bin/busybox (Debian package busybox-static), containerd-shim-runc-v2 and runc on
 # PATH, and a built berthd distribution.
 set -euo pipefail

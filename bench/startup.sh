@@ -6,7 +6,8 @@
 #   idle RSS:   VmRSS of the daemon 3 s after it first answered
 #
 # Usage: bench/startup.sh [-n RUNS]
-# Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH).
+# Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH),
+# BERTHD_CONFIG (lines added to berthd's config).
 # Needs root (containerd does) and a built berthd distribution.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -65,7 +66,7 @@ start_timed() {
       ;;
     berthd)
       # With its built-ins only (no plugin dir) and its own ttrpc socket.
-      printf 'plugin-dirs = []\nttrpc { address = "%s" }\n' "$sock.ttrpc" >"$dir/berthd.conf"
+      printf 'plugin-dirs = []\nttrpc { address = "%s" }\n%s\n' "$sock.ttrpc" "${BERTHD_CONFIG:-}" >"$dir/berthd.conf"
       # bin/berthd execs java, so $! is the JVM itself.
       "$berthd" --config "$dir/berthd.conf" --root "$dir/root" --state "$dir/state" --address "$sock" "${extra_args[@]}" \
         >"$dir/stdout.log" 2>"$dir/stderr.log" &

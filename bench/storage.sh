@@ -12,7 +12,8 @@
 # Usage: bench/storage.sh [-n RUNS] [-s SIZE_MIB] [-b BLOBS] [-o OBJECTS]   (defaults 3, 1024, 10000, 100000)
 # Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH),
 # JAVA_HOME (a JDK 25 for the loader; otherwise one under /usr/lib/jvm), BENCH_DIR (ingest and get run
-# under it, default /tmp), BENCH_META_DIR (ls and GC run under it, default /dev/shm).
+# under it, default /tmp), BENCH_META_DIR (ls and GC run under it, default /dev/shm), BERTHD_CONFIG (lines
+# added to berthd's config).
 # Needs root (containerd does), a built berthd distribution, and about 3 GiB free in BENCH_DIR.
 set -euo pipefail
 # shellcheck source=bench/lib.sh

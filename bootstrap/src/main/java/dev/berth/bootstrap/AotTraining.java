@@ -34,7 +34,9 @@ final class AotTraining {
         Path dir = temporaryDirectory();
         try {
             Settings settings = Settings.load(Optional.empty(),
-                    Map.of("root", dir.resolve("root").toString(), "state", dir.resolve("state").toString()),
+                    // no warm-up: the cache is to hold the profiles of the training's calls alone
+                    Map.of("root", dir.resolve("root").toString(), "state", dir.resolve("state").toString(),
+                            "grpc.warm-up-connections", "0"),
                     host, AotTraining.class.getClassLoader());
             Logging.level(settings.daemon().logLevel());
             try (Daemon daemon = Daemon.start(settings, build, GrpcServer.Transport.prepare())) {

@@ -38,12 +38,14 @@ final class Daemon implements AutoCloseable {
     private final Kernel kernel;
     private final GrpcServer server;
     private final Optional<TtrpcServer> shimEvents;
+    private final TransportWarmUp warmUp;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Daemon(Kernel kernel, GrpcServer server, Optional<TtrpcServer> shimEvents) {
+    private Daemon(Kernel kernel, GrpcServer server, Optional<TtrpcServer> shimEvents, TransportWarmUp warmUp) {
         this.kernel = requireNonNull(kernel, "kernel is null");
         this.server = requireNonNull(server, "server is null");
         this.shimEvents = requireNonNull(shimEvents, "shimEvents is null");
+        this.warmUp = requireNonNull(warmUp, "warmUp is null");
     }
 
     /** Why the daemon did not start; each line is for the user as is. */
@@ -100,13 +102,13 @@ final class Daemon implements AutoCloseable {
             shimEvents = serveShimEvents(config, kernel);
             GrpcServer server = GrpcServer.start(config.grpc(), kernel.instances(GrpcServices.TYPE).values(), transport);
             kernel.addListener(server);
-            Daemon daemon = new Daemon(kernel, server, shimEvents);
             kernel.watchPluginDirs();
             long serving = System.nanoTime();
             log.debug("startup: plugins discovered in {} ms, initialised in {} ms, serving after {} ms",
                     millis(started, prepared), millis(prepared, initialised), millis(initialised, serving));
             log.info("berthd {} ready on {}", build.version(), server.socket());
-            return daemon;
+            return new Daemon(kernel, server, shimEvents,
+                    TransportWarmUp.start(server.socket(), config.grpc().warmUpConnections()));
         } catch (RequiredPluginException e) {
             abandon(kernel, transport, shimEvents);
             throw new StartupException(e.failures());
@@ -162,6 +164,7 @@ final class Daemon implements AutoCloseable {
             return;
         }
         log.info("shutting down");
+        warmUp.close();
         server.stop(GRACE);
         shimEvents.ifPresent(TtrpcServer::close);
         kernel.close();

@@ -52,8 +52,11 @@ public record DaemonConfig(
      * @param gid                group given to the socket, or -1 to keep the daemon's
      * @param maxRecvMessageSize largest request accepted, in bytes (at most 2 GiB - 1)
      * @param maxSendMessageSize largest response sent, in bytes (at most 2 GiB - 1)
+     * @param warmUpConnections  connections the daemon makes to itself once it serves, to warm the transport
+     *                           (see {@link TransportWarmUp}); 0 for none
      */
-    public record Grpc(String address, int uid, int gid, long maxRecvMessageSize, long maxSendMessageSize) {
+    public record Grpc(String address, int uid, int gid, long maxRecvMessageSize, long maxSendMessageSize,
+            int warmUpConnections) {
         public Grpc {
             requireNonNull(address, "address is null");
         }

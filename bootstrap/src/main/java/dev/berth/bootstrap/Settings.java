@@ -65,6 +65,10 @@ record Settings(Config user, Config reference, Config effective, DaemonConfig da
         requireAbsolute(effective, "grpc.address", Path.of(daemon.grpc().address()), problems);
         requireMessageSize(effective, "grpc.max-recv-message-size", daemon.grpc().maxRecvMessageSize(), problems);
         requireMessageSize(effective, "grpc.max-send-message-size", daemon.grpc().maxSendMessageSize(), problems);
+        if (daemon.grpc().warmUpConnections() < 0) {
+            problems.add(origin(effective, "grpc.warm-up-connections"), "grpc.warm-up-connections",
+                    daemon.grpc().warmUpConnections() + " is out of range: expected 0 or more");
+        }
         for (Path dir : daemon.pluginDirs()) {
             requireAbsolute(effective, "plugin-dirs", dir, problems);
         }

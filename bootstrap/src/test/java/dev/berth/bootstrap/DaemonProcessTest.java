@@ -117,6 +117,27 @@ class DaemonProcessTest {
     }
 
     @Test
+    void warmsItsTransportWithTheRealServicesAnsweringEveryCall() throws Exception {
+        Path config = dir.resolve("berthd.conf");
+        Files.writeString(config, """
+                grpc.warm-up-connections = 30
+                log-level = debug
+                """);
+        Process daemon = berthd("--config", config.toString());
+        awaitReady(daemon);
+        Instant deadline = Instant.now().plus(STARTUP);
+        while (!log(0).contains("transport warm-up: 30 connections in ")) {
+            assertFalse(log(0).contains("transport warm-up stopped"), log(0));
+            assertTrue(daemon.isAlive(), () -> "berthd exited: " + safeLog(daemon));
+            assertTrue(Instant.now().isBefore(deadline), "no end of the warm-up in the log: " + safeLog(daemon));
+            Thread.sleep(20);
+        }
+        daemon.destroy();
+        assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), "berthd did not stop on SIGTERM");
+        assertEquals(0, daemon.exitValue(), log(0));
+    }
+
+    @Test
     void refusesToStartWhileAnotherDaemonServesTheSocket() throws Exception {
         Process first = berthd();
         awaitReady(first);

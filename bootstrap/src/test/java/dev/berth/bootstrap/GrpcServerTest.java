@@ -104,7 +104,7 @@ class GrpcServerTest {
     @Test
     void declaredMethodsRunOnTheTransportAndOthersOnRequestThreads() throws Exception {
         Path socket = dir.resolve("grpc.sock");
-        DaemonConfig.Grpc config = new DaemonConfig.Grpc(socket.toString(), 0, 0, 16 << 20, 16 << 20);
+        DaemonConfig.Grpc config = new DaemonConfig.Grpc(socket.toString(), 0, 0, 16 << 20, 16 << 20, 0);
         EpollEventLoopGroup clientLoop = new EpollEventLoopGroup(1);
         try (GrpcServer server = GrpcServer.start(config, List.of(new ThreadReporter()), GrpcServer.Transport.prepare())) {
             ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))

@@ -108,13 +108,15 @@ class SettingsTest {
                 root = relative/root
                 grpc.max-recv-message-size = 3 GiB
                 plugin-dirs = [/opt/berth/plugins]
+                grpc.warm-up-connections = -1
                 """);
         e = assertThrows(ConfigValidationException.class,
                 () -> Settings.load(Optional.of(file), Map.of(), ROOT, getClass().getClassLoader()));
         lines = e.problems().stream().map(ConfigProblem::format).toList();
         assertEquals(List.of(
                         file + ":1: root: 'relative/root' is not an absolute path",
-                        file + ":2: grpc.max-recv-message-size: 3221225472 is out of range: expected 1 byte to 2 GiB - 1"),
+                        file + ":2: grpc.max-recv-message-size: 3221225472 is out of range: expected 1 byte to 2 GiB - 1",
+                        file + ":4: grpc.warm-up-connections: -1 is out of range: expected 0 or more"),
                 lines);
     }
 }
