@@ -36,10 +36,12 @@ final class TransportWarmUp implements AutoCloseable {
     private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(US_ASCII);
     private static final int DATA = 0;
     private static final int HEADERS = 1;
+    private static final int PRIORITY = 2;
     private static final int RST_STREAM = 3;
     private static final int SETTINGS = 4;
     private static final int PING = 6;
     private static final int GOAWAY = 7;
+    private static final int WINDOW_UPDATE = 8;
     private static final int CONTINUATION = 9;
     private static final int END_STREAM = 0x1;
     private static final int ACK = 0x1;
@@ -240,7 +242,7 @@ final class TransportWarmUp implements AutoCloseable {
                 switch (type) {
                     case DATA -> message |= payload.remaining() >= EMPTY_MESSAGE.length;
                     case RST_STREAM -> throw new IOException(method + ": the server reset the stream");
-                    case HEADERS, CONTINUATION -> { }
+                    case HEADERS, CONTINUATION, PRIORITY, WINDOW_UPDATE -> { }
                     default -> throw new IOException(method + ": unexpected frame of type " + type);
                 }
                 if ((type == DATA || type == HEADERS) && (flags & END_STREAM) != 0) {
