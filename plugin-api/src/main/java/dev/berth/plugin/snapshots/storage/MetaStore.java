@@ -10,21 +10,22 @@ import dev.berth.plugin.UnavailableException;
 import dev.berth.plugin.snapshots.Kind;
 import dev.berth.plugin.snapshots.SnapshotInfo;
 import dev.berth.plugin.snapshots.Usage;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -41,19 +42,25 @@ import java.util.function.Predicate;
  * names exist, their kinds, parents, labels, timestamps and recorded usage, and the backend id of
  * each snapshot (the name of its directory, which a snapshot keeps when it is committed).
  *
- * <p>Each snapshot is one small file named by its id, replaced atomically (write, fsync, rename,
- * fsync of the directory) on every change, so every operation is durable when it returns and a
- * crash leaves each snapshot either before or after a change. Parents are recorded by id. The
- * whole set is kept in memory. One lock orders all changes, and holds only their own files' writes:
- * nothing slow (copying, measuring) happens under it. {@link #get} and {@link #mountable} take no
- * lock at all: they see each snapshot as of its last completed change, and never wait for one in
- * progress (see {@link dev.berth.plugin.snapshots.Snapshotter#nonBlockingReads}).
+ * <p>Every change is one record appended to a log and synced before the change returns (see
+ * {@link MetaLog}), so every operation is durable when it returns and a crash leaves each snapshot
+ * either before or after a change. Parents are recorded by id. The whole set is kept in memory. One
+ * lock orders all changes, and holds only their own records' writes: nothing slow (copying,
+ * measuring) happens under it. {@link #get} and {@link #mountable} take no lock at all: they see each
+ * snapshot as of its last completed change, and never wait for one in progress (see
+ * {@link dev.berth.plugin.snapshots.Snapshotter#nonBlockingReads}).
+ *
+ * <p>A directory written by an earlier version, with one {@code .properties} file per snapshot, is
+ * moved into the log when it is opened.
  *
  * <p>Errors are those of the {@link dev.berth.plugin.snapshots.Snapshotter} contract, so a
  * snapshotter can let them through.
  */
 public final class MetaStore implements AutoCloseable {
-    private static final String SUFFIX = ".properties";
+    /** The files of the earlier layout, one per snapshot. */
+    private static final String LEGACY_SUFFIX = ".properties";
+    private static final byte PUT = 1;
+    private static final byte DELETE = 2;
 
     /**
      * A snapshot as a snapshotter needs it to build mounts.
@@ -106,6 +113,7 @@ public final class MetaStore implements AutoCloseable {
     /** Keys and ids of creations not yet complete. */
     private final Map<String, Long> reserved = new HashMap<>();
     private long lastId;
+    private MetaLog log;
     private volatile boolean closed;
 
     private MetaStore(Path directory, Clock clock) {
@@ -128,27 +136,43 @@ public final class MetaStore implements AutoCloseable {
     }
 
     private void load() throws IOException {
+        List<Path> legacyFiles = new ArrayList<>();
+        List<Stored> legacy = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
             for (Path file : files) {
                 String name = file.getFileName().toString();
-                if (name.endsWith(".tmp")) {
+                if (name.endsWith(LEGACY_SUFFIX + ".tmp")) {
                     // A change that never reached its rename: the previous version still stands.
                     Files.delete(file);
-                } else if (name.endsWith(SUFFIX)) {
-                    Stored stored = read(file);
-                    byName.put(stored.name(), stored);
-                    byId.put(stored.id(), stored);
-                    lastId = Math.max(lastId, stored.id());
+                } else if (name.endsWith(LEGACY_SUFFIX)) {
+                    legacyFiles.add(file);
+                    legacy.add(readLegacy(file));
                 }
             }
         }
-        for (Stored stored : byId.values()) {
-            if (stored.parent() != Stored.NO_PARENT) {
-                if (!byId.containsKey(stored.parent())) {
-                    throw new IOException("snapshot " + stored.name() + " has a missing parent (id " + stored.parent() + ")");
+        log = MetaLog.open(directory, this::apply, this::payloads);
+        try {
+            if (!legacyFiles.isEmpty()) {
+                // An interrupted move left the log with these records already: the log's stand.
+                legacy.stream().filter(stored -> !byId.containsKey(stored.id())).forEach(this::replace);
+                log.rewrite(0);
+                for (Path file : legacyFiles) {
+                    Files.delete(file);
                 }
-                children.merge(stored.parent(), 1, Integer::sum);
+                syncDirectory();
             }
+            for (Stored stored : byId.values()) {
+                lastId = Math.max(lastId, stored.id());
+                if (stored.parent() != Stored.NO_PARENT) {
+                    if (!byId.containsKey(stored.parent())) {
+                        throw new IOException("snapshot " + stored.name() + " has a missing parent (id " + stored.parent() + ")");
+                    }
+                    children.merge(stored.parent(), 1, Integer::sum);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.close();
+            throw e;
         }
     }
 
@@ -383,12 +407,7 @@ public final class MetaStore implements AutoCloseable {
             if (children.getOrDefault(stored.id(), 0) > 0) {
                 throw new FailedPreconditionException("cannot remove snapshot " + key + " with children");
             }
-            try {
-                Files.deleteIfExists(file(stored.id()));
-                syncDirectory();
-            } catch (IOException e) {
-                throw new UncheckedIOException("remove snapshot metadata of " + key, e);
-            }
+            append(deletion(stored.id()), key);
             byName.remove(key);
             byId.remove(stored.id());
             releaseChild(stored.parent());
@@ -432,6 +451,11 @@ public final class MetaStore implements AutoCloseable {
     public void close() {
         synchronized (lock) {
             closed = true;
+            try {
+                log.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("close snapshot metadata in " + directory, e);
+            }
         }
     }
 
@@ -502,41 +526,112 @@ public final class MetaStore implements AutoCloseable {
         return Map.copyOf(kept);
     }
 
-    private Path file(long id) {
-        return directory.resolve(id + SUFFIX);
+    private void write(Stored stored) {
+        append(encode(stored), stored.name());
     }
 
-    private void write(Stored stored) {
-        Properties properties = new Properties();
-        properties.setProperty("id", Long.toString(stored.id()));
-        properties.setProperty("kind", stored.kind().name());
-        properties.setProperty("name", stored.name());
-        properties.setProperty("parent", Long.toString(stored.parent()));
-        properties.setProperty("created", stored.created().toString());
-        properties.setProperty("updated", stored.updated().toString());
-        properties.setProperty("inodes", Long.toString(stored.usage().inodes()));
-        properties.setProperty("size", Long.toString(stored.usage().size()));
-        new TreeMap<>(stored.labels()).forEach((key, value) -> properties.setProperty("label." + key, value));
-        Path target = file(stored.id());
-        Path temp = directory.resolve(stored.id() + SUFFIX + ".tmp");
+    private void append(byte[] payload, String name) {
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                Writer writer = Channels.newWriter(channel, StandardCharsets.UTF_8);
-                properties.store(writer, null);
-                writer.flush();
-                channel.force(true);
-            }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            syncDirectory();
+            log.append(payload);
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw new UncheckedIOException("write snapshot metadata of " + stored.name(), e);
+            throw new UncheckedIOException("write snapshot metadata of " + name, e);
         }
+    }
+
+    /** Replays one record of the log. */
+    private void apply(ByteBuffer record) {
+        try {
+            byte op = record.get();
+            if (op == DELETE) {
+                Stored removed = byId.remove(record.getLong());
+                if (removed != null) {
+                    byName.remove(removed.name());
+                }
+            } else if (op == PUT) {
+                Stored stored = decode(record);
+                Stored previous = byId.get(stored.id());
+                if (previous != null && !previous.name().equals(stored.name())) {
+                    byName.remove(previous.name());
+                }
+                replace(stored);
+            } else {
+                throw new IllegalArgumentException("unknown record type " + op);
+            }
+            if (record.hasRemaining()) {
+                throw new IllegalArgumentException(record.remaining() + " bytes after the record");
+            }
+        } catch (RuntimeException e) {
+            throw new UncheckedIOException(new IOException("corrupt snapshot metadata in " + directory + ": " + e.getMessage(), e));
+        }
+    }
+
+    /** The store's whole state as records, for a rewrite of the log. */
+    private List<byte[]> payloads() {
+        return byId.values().stream().sorted(Comparator.comparingLong(Stored::id)).map(MetaStore::encode).toList();
+    }
+
+    private static byte[] deletion(long id) {
+        return ByteBuffer.allocate(9).put(DELETE).putLong(id).array();
+    }
+
+    private static byte[] encode(Stored stored) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(PUT);
+            out.writeLong(stored.id());
+            writeString(out, stored.kind().name());
+            writeString(out, stored.name());
+            out.writeLong(stored.parent());
+            out.writeLong(stored.created().getEpochSecond());
+            out.writeInt(stored.created().getNano());
+            out.writeLong(stored.updated().getEpochSecond());
+            out.writeInt(stored.updated().getNano());
+            out.writeLong(stored.usage().inodes());
+            out.writeLong(stored.usage().size());
+            out.writeInt(stored.labels().size());
+            for (Map.Entry<String, String> label : new TreeMap<>(stored.labels()).entrySet()) {
+                writeString(out, label.getKey());
+                writeString(out, label.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array does not fail
+        }
+        return bytes.toByteArray();
+    }
+
+    private static Stored decode(ByteBuffer in) {
+        long id = in.getLong();
+        Kind kind = Kind.valueOf(readString(in));
+        String name = readString(in);
+        long parent = in.getLong();
+        Instant created = Instant.ofEpochSecond(in.getLong(), in.getInt());
+        Instant updated = Instant.ofEpochSecond(in.getLong(), in.getInt());
+        Usage usage = new Usage(in.getLong(), in.getLong());
+        int count = in.getInt();
+        if (count < 0 || count > in.remaining() / 8) {
+            throw new IllegalArgumentException("a count of " + count + " labels");
+        }
+        Map<String, String> labels = new HashMap<>();
+        for (int i = 0; i < count; i++) {
+            labels.put(readString(in), readString(in));
+        }
+        return new Stored(id, kind, name, parent, Map.copyOf(labels), created, updated, usage);
+    }
+
+    private static void writeString(DataOutputStream out, String value) throws IOException {
+        byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(utf8.length);
+        out.write(utf8);
+    }
+
+    private static String readString(ByteBuffer in) {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+            throw new IllegalArgumentException("a string of " + length + " bytes");
+        }
+        byte[] utf8 = new byte[length];
+        in.get(utf8);
+        return new String(utf8, StandardCharsets.UTF_8);
     }
 
     private void syncDirectory() throws IOException {
@@ -545,7 +640,7 @@ public final class MetaStore implements AutoCloseable {
         }
     }
 
-    private static Stored read(Path file) throws IOException {
+    private static Stored readLegacy(Path file) throws IOException {
         Properties properties = new Properties();
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             properties.load(reader);
