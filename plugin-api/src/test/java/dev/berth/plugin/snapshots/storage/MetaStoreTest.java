@@ -205,6 +205,18 @@ class MetaStoreTest {
     }
 
     @Test
+    void aRewriteThatNeverReachedItsRenameLeavesTheLogAsItWas() throws IOException {
+        MetaStore store = MetaStore.open(temp, CLOCK);
+        created(store, Kind.ACTIVE, "a", "", Map.of("x", "1"));
+        store.close();
+        Files.write(temp.resolve(MetaLog.FILE + ".tmp"), new byte[] {'b', 'e', 'r', 't', 'h'});
+
+        MetaStore reopened = MetaStore.open(temp, CLOCK);
+        assertEquals(Map.of("x", "1"), reopened.get("a").info().labels());
+        assertEquals(List.of(MetaLog.FILE), names(temp));
+    }
+
+    @Test
     void aSecondStoreOnTheSameDirectoryIsRefused() {
         MetaStore store = MetaStore.open(temp, CLOCK);
         UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> MetaStore.open(temp, CLOCK));
