@@ -153,7 +153,7 @@ public final class MetaStore implements AutoCloseable {
         log = MetaLog.open(directory, this::apply, this::payloads);
         try {
             if (!legacyFiles.isEmpty()) {
-                // An interrupted move left the log with these records already: the log's stand.
+                // A move interrupted after its rewrite left these records in the log already: the log's copies stand.
                 legacy.stream().filter(stored -> !byId.containsKey(stored.id())).forEach(this::replace);
                 log.rewrite(0);
                 for (Path file : legacyFiles) {
