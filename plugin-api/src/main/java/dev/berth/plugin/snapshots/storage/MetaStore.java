@@ -10,14 +10,10 @@ import dev.berth.plugin.UnavailableException;
 import dev.berth.plugin.snapshots.Kind;
 import dev.berth.plugin.snapshots.SnapshotInfo;
 import dev.berth.plugin.snapshots.Usage;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,9 +26,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -59,8 +53,6 @@ import java.util.function.Predicate;
 public final class MetaStore implements AutoCloseable {
     /** The files of the earlier layout, one per snapshot. */
     private static final String LEGACY_SUFFIX = ".properties";
-    private static final byte PUT = 1;
-    private static final byte DELETE = 2;
 
     /**
      * A snapshot as a snapshotter needs it to build mounts.
@@ -92,7 +84,8 @@ public final class MetaStore implements AutoCloseable {
         }
     }
 
-    private record Stored(long id, Kind kind, String name, long parent, Map<String, String> labels, Instant created,
+    /** A snapshot as the store keeps it; {@link StoredRecords} writes and reads it. */
+    record Stored(long id, Kind kind, String name, long parent, Map<String, String> labels, Instant created,
             Instant updated, Usage usage) {
         static final long NO_PARENT = 0;
 
@@ -146,7 +139,7 @@ public final class MetaStore implements AutoCloseable {
                     Files.delete(file);
                 } else if (name.endsWith(LEGACY_SUFFIX)) {
                     legacyFiles.add(file);
-                    legacy.add(readLegacy(file));
+                    legacy.add(StoredRecords.readLegacy(file));
                 }
             }
         }
@@ -407,7 +400,7 @@ public final class MetaStore implements AutoCloseable {
             if (children.getOrDefault(stored.id(), 0) > 0) {
                 throw new FailedPreconditionException("cannot remove snapshot " + key + " with children");
             }
-            append(deletion(stored.id()), key);
+            append(StoredRecords.deletion(stored.id()), key);
             byName.remove(key);
             byId.remove(stored.id());
             releaseChild(stored.parent());
@@ -527,7 +520,7 @@ public final class MetaStore implements AutoCloseable {
     }
 
     private void write(Stored stored) {
-        append(encode(stored), stored.name());
+        append(StoredRecords.put(stored), stored.name());
     }
 
     private void append(byte[] payload, String name) {
@@ -541,25 +534,18 @@ public final class MetaStore implements AutoCloseable {
     /** Replays one record of the log. */
     private void apply(ByteBuffer record) {
         try {
-            byte op = record.get();
-            if (op == DELETE) {
-                Stored removed = byId.remove(record.getLong());
-                if (removed != null) {
-                    byName.remove(removed.name());
-                }
-            } else if (op == PUT) {
-                Stored stored = decode(record);
+            StoredRecords.read(record, stored -> {
                 Stored previous = byId.get(stored.id());
                 if (previous != null && !previous.name().equals(stored.name())) {
                     byName.remove(previous.name());
                 }
                 replace(stored);
-            } else {
-                throw new IllegalArgumentException("unknown record type " + op);
-            }
-            if (record.hasRemaining()) {
-                throw new IllegalArgumentException(record.remaining() + " bytes after the record");
-            }
+            }, id -> {
+                Stored removed = byId.remove(id);
+                if (removed != null) {
+                    byName.remove(removed.name());
+                }
+            });
         } catch (RuntimeException e) {
             throw new UncheckedIOException(new IOException("corrupt snapshot metadata in " + directory + ": " + e.getMessage(), e));
         }
@@ -567,102 +553,12 @@ public final class MetaStore implements AutoCloseable {
 
     /** The store's whole state as records, for a rewrite of the log. */
     private List<byte[]> payloads() {
-        return byId.values().stream().sorted(Comparator.comparingLong(Stored::id)).map(MetaStore::encode).toList();
-    }
-
-    private static byte[] deletion(long id) {
-        return ByteBuffer.allocate(9).put(DELETE).putLong(id).array();
-    }
-
-    private static byte[] encode(Stored stored) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(PUT);
-            out.writeLong(stored.id());
-            writeString(out, stored.kind().name());
-            writeString(out, stored.name());
-            out.writeLong(stored.parent());
-            out.writeLong(stored.created().getEpochSecond());
-            out.writeInt(stored.created().getNano());
-            out.writeLong(stored.updated().getEpochSecond());
-            out.writeInt(stored.updated().getNano());
-            out.writeLong(stored.usage().inodes());
-            out.writeLong(stored.usage().size());
-            out.writeInt(stored.labels().size());
-            for (Map.Entry<String, String> label : new TreeMap<>(stored.labels()).entrySet()) {
-                writeString(out, label.getKey());
-                writeString(out, label.getValue());
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a byte array does not fail
-        }
-        return bytes.toByteArray();
-    }
-
-    private static Stored decode(ByteBuffer in) {
-        long id = in.getLong();
-        Kind kind = Kind.valueOf(readString(in));
-        String name = readString(in);
-        long parent = in.getLong();
-        Instant created = Instant.ofEpochSecond(in.getLong(), in.getInt());
-        Instant updated = Instant.ofEpochSecond(in.getLong(), in.getInt());
-        Usage usage = new Usage(in.getLong(), in.getLong());
-        int count = in.getInt();
-        if (count < 0 || count > in.remaining() / 8) {
-            throw new IllegalArgumentException("a count of " + count + " labels");
-        }
-        Map<String, String> labels = new HashMap<>();
-        for (int i = 0; i < count; i++) {
-            labels.put(readString(in), readString(in));
-        }
-        return new Stored(id, kind, name, parent, Map.copyOf(labels), created, updated, usage);
-    }
-
-    private static void writeString(DataOutputStream out, String value) throws IOException {
-        byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(utf8.length);
-        out.write(utf8);
-    }
-
-    private static String readString(ByteBuffer in) {
-        int length = in.getInt();
-        if (length < 0 || length > in.remaining()) {
-            throw new IllegalArgumentException("a string of " + length + " bytes");
-        }
-        byte[] utf8 = new byte[length];
-        in.get(utf8);
-        return new String(utf8, StandardCharsets.UTF_8);
+        return byId.values().stream().sorted(Comparator.comparingLong(Stored::id)).map(StoredRecords::put).toList();
     }
 
     private void syncDirectory() throws IOException {
         try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
             channel.force(true);
-        }
-    }
-
-    private static Stored readLegacy(Path file) throws IOException {
-        Properties properties = new Properties();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            properties.load(reader);
-        }
-        try {
-            Map<String, String> labels = new HashMap<>();
-            for (String key : properties.stringPropertyNames()) {
-                if (key.startsWith("label.")) {
-                    labels.put(key.substring("label.".length()), properties.getProperty(key));
-                }
-            }
-            return new Stored(
-                    Long.parseLong(properties.getProperty("id")),
-                    Kind.valueOf(properties.getProperty("kind")),
-                    requireNonNull(properties.getProperty("name"), "name"),
-                    Long.parseLong(properties.getProperty("parent")),
-                    Map.copyOf(labels),
-                    Instant.parse(properties.getProperty("created")),
-                    Instant.parse(properties.getProperty("updated")),
-                    new Usage(Long.parseLong(properties.getProperty("inodes")), Long.parseLong(properties.getProperty("size"))));
-        } catch (RuntimeException e) {
-            throw new IOException("corrupt snapshot metadata " + file + ": " + e.getMessage(), e);
         }
     }
 }
