@@ -39,7 +39,7 @@ final class AotTraining {
                             "grpc.warm-up-connections", "0"),
                     host, AotTraining.class.getClassLoader());
             Logging.level(settings.daemon().logLevel());
-            try (Daemon daemon = Daemon.start(settings, build, GrpcServer.Transport.prepare())) {
+            try (Daemon daemon = Daemon.start(settings, build)) {
                 train(daemon.server(), rounds);
                 awaitCompilations();
             }

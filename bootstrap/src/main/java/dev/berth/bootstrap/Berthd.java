@@ -81,14 +81,7 @@ public final class Berthd {
 
     private int serve(CommandLine cli) throws Daemon.StartupException {
         long begin = System.nanoTime();
-        GrpcServer.Transport transport = GrpcServer.Transport.prepare();
-        Settings settings;
-        try {
-            settings = load(cli.configFile(), cli);
-        } catch (ConfigValidationException e) {
-            transport.release();
-            throw e;
-        }
+        Settings settings = load(cli.configFile(), cli);
         Logging.level(settings.daemon().logLevel());
         LoggerFactory.getLogger(Berthd.class).debug("startup: config loaded in {} ms", (System.nanoTime() - begin) / 1_000_000);
         CountDownLatch stop = new CountDownLatch(1);
@@ -102,7 +95,7 @@ public final class Berthd {
                 stop.countDown();
             });
         }
-        try (Daemon daemon = Daemon.start(settings, build, transport)) {
+        try (Daemon daemon = Daemon.start(settings, build)) {
             stop.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

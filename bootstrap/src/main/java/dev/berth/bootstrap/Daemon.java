@@ -82,7 +82,7 @@ final class Daemon implements AutoCloseable {
      * @throws ConfigValidationException if a plugin's section of the config is invalid
      * @throws StartupException          if a required plugin did not start or the socket cannot be served
      */
-    static Daemon start(Settings settings, BuildInfo build, GrpcServer.Transport transport) throws StartupException {
+    static Daemon start(Settings settings, BuildInfo build) throws StartupException {
         DaemonConfig config = settings.daemon();
         long started = System.nanoTime();
         Kernel kernel = prepare(settings, build, Daemon.class.getClassLoader());
@@ -100,7 +100,7 @@ final class Daemon implements AutoCloseable {
             kernel.start();
             long initialised = System.nanoTime();
             shimEvents = serveShimEvents(config, kernel);
-            GrpcServer server = GrpcServer.start(config.grpc(), kernel.instances(GrpcServices.TYPE).values(), transport);
+            GrpcServer server = GrpcServer.start(config.grpc(), kernel.instances(GrpcServices.TYPE).values());
             kernel.addListener(server);
             kernel.watchPluginDirs();
             long serving = System.nanoTime();
@@ -110,19 +110,18 @@ final class Daemon implements AutoCloseable {
             return new Daemon(kernel, server, shimEvents,
                     TransportWarmUp.start(server.socket(), config.grpc().warmUpConnections()));
         } catch (RequiredPluginException e) {
-            abandon(kernel, transport, shimEvents);
+            abandon(kernel, shimEvents);
             throw new StartupException(e.failures());
         } catch (IOException e) {
-            abandon(kernel, transport, shimEvents);
+            abandon(kernel, shimEvents);
             throw new StartupException(List.of(e.getMessage() != null ? e.getMessage() : e.toString()));
         } catch (RuntimeException e) {
-            abandon(kernel, transport, shimEvents);
+            abandon(kernel, shimEvents);
             throw e;
         }
     }
 
-    private static void abandon(Kernel kernel, GrpcServer.Transport transport, Optional<TtrpcServer> shimEvents) {
-        transport.release();
+    private static void abandon(Kernel kernel, Optional<TtrpcServer> shimEvents) {
         shimEvents.ifPresent(TtrpcServer::close);
         kernel.close();
     }

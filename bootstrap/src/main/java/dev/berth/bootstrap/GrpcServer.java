@@ -11,6 +11,8 @@ import io.grpc.BindableService;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.internal.ServerImplBuilder;
+import dev.berth.bootstrap.h2.H2Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerCallHandler;
@@ -18,16 +20,8 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.util.MutableHandlerRegistry;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,10 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.FutureTask;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +52,6 @@ final class GrpcServer implements KernelListener, AutoCloseable {
 
     private final Path socket;
     private final Server server;
-    private final EventLoopGroup eventLoops;
     private final ExecutorService requests;
     private final MutableHandlerRegistry registry;
     private final Set<String> builtIn;
@@ -68,11 +59,10 @@ final class GrpcServer implements KernelListener, AutoCloseable {
     private final Set<String> nonBlocking;
     private final Map<String, ServerServiceDefinition> added = new ConcurrentHashMap<>();
 
-    private GrpcServer(Path socket, Server server, EventLoopGroup eventLoops, ExecutorService requests,
+    private GrpcServer(Path socket, Server server, ExecutorService requests,
             MutableHandlerRegistry registry, ServerInterceptor sizeLimit, Set<String> nonBlocking) {
         this.socket = socket;
         this.server = server;
-        this.eventLoops = eventLoops;
         this.requests = requests;
         this.registry = registry;
         this.sizeLimit = sizeLimit;
@@ -86,28 +76,20 @@ final class GrpcServer implements KernelListener, AutoCloseable {
      * Claims the socket (see {@link UnixSocket#claim}), binds it with {@code services} and restricts it to
      * mode 0660.
      */
-    static GrpcServer start(DaemonConfig.Grpc config, Collection<BindableService> services, Transport transport)
+    static GrpcServer start(DaemonConfig.Grpc config, Collection<BindableService> services)
             throws IOException {
         requireNonNull(config, "config is null");
         Path socket = Path.of(config.address());
         UnixSocket.claim(socket);
-        EventLoopGroup eventLoops = transport.eventLoops();
         ExecutorService requests = requestThreads();
         MutableHandlerRegistry registry = new MutableHandlerRegistry();
         Set<String> nonBlocking = ConcurrentHashMap.newKeySet();
         ServerInterceptor sizeLimit = new MaxResponseSize(Math.toIntExact(config.maxSendMessageSize()));
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-                .channelType(EpollServerDomainSocketChannel.class)
-                .bossEventLoopGroup(eventLoops)
-                .workerEventLoopGroup(eventLoops)
-                // calls start on the transport's thread, which looks up their method; the supplier then
-                // moves every call but those of non-blocking methods to a request thread
-                .directExecutor()
+        ServerImplBuilder builder = H2Server.builder(socket, Math.toIntExact(config.maxRecvMessageSize()));
+        // calls start on the transport's thread, which looks up their method; the supplier then moves every
+        // call but those of non-blocking methods to a request thread
+        builder.directExecutor()
                 .callExecutor(new RequestThreadCalls(requests, nonBlocking))
-                .maxInboundMessageSize(Math.toIntExact(config.maxRecvMessageSize()))
-                // Go clients may ping idle connections; do not answer them with GOAWAY
-                .permitKeepAliveTime(5, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
                 .fallbackHandlerRegistry(registry);
         for (BindableService service : services) {
             builder.addService(ServerInterceptors.intercept(service, sizeLimit));
@@ -120,55 +102,11 @@ final class GrpcServer implements KernelListener, AutoCloseable {
             server = builder.build().start();
             UnixSocket.restrict(socket, config.uid(), config.gid());
         } catch (IOException | RuntimeException e) {
-            eventLoops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             requests.shutdownNow();
             Files.deleteIfExists(socket);
             throw e;
         }
-        return new GrpcServer(socket, server, eventLoops, requests, registry, sizeLimit, nonBlocking);
-    }
-
-    /**
-     * Netty's event loops, made on a thread of their own while the daemon loads its config and starts its
-     * plugins: loading Netty and its epoll library is a good part of a cold start, and need not wait.
-     */
-    static final class Transport {
-        private final FutureTask<EventLoopGroup> eventLoops = new FutureTask<>(() -> new MultiThreadIoEventLoopGroup(
-                // The loops move bytes and answer only the calls that never wait; every other call runs
-                // on a request thread, so a small fixed number of loops serves any load a local socket sees.
-                Math.min(2, Runtime.getRuntime().availableProcessors()),
-                new DefaultThreadFactory("grpc-io", true),
-                EpollIoHandler.newFactory()));
-
-        private Transport() {}
-
-        static Transport prepare() {
-            Transport transport = new Transport();
-            Thread.ofPlatform().name("grpc-transport").daemon().start(transport.eventLoops);
-            return transport;
-        }
-
-        EventLoopGroup eventLoops() throws IOException {
-            try {
-                return eventLoops.get();
-            } catch (ExecutionException e) {
-                throw new IOException("cannot start the gRPC transport (epoll): " + e.getCause(), e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while starting the gRPC transport");
-            }
-        }
-
-        /** Stops the event loops of a transport no server took over. */
-        void release() {
-            try {
-                eventLoops.get().shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                // nothing was started
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return new GrpcServer(socket, server, requests, registry, sizeLimit, nonBlocking);
     }
 
     Path socket() {
@@ -225,7 +163,6 @@ final class GrpcServer implements KernelListener, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         requests.shutdownNow();
-        eventLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         try {
             Files.deleteIfExists(socket);
         } catch (IOException e) {

@@ -106,7 +106,7 @@ class GrpcServerTest {
         Path socket = dir.resolve("grpc.sock");
         DaemonConfig.Grpc config = new DaemonConfig.Grpc(socket.toString(), 0, 0, 16 << 20, 16 << 20, 0);
         EpollEventLoopGroup clientLoop = new EpollEventLoopGroup(1);
-        try (GrpcServer server = GrpcServer.start(config, List.of(new ThreadReporter()), GrpcServer.Transport.prepare())) {
+        try (GrpcServer server = GrpcServer.start(config, List.of(new ThreadReporter()))) {
             ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .channelType(EpollDomainSocketChannel.class)
                     .eventLoopGroup(clientLoop)
@@ -116,7 +116,7 @@ class GrpcServerTest {
                 NamespacesGrpc.NamespacesBlockingStub stub = NamespacesGrpc.newBlockingStub(channel);
                 Namespace get = stub.get(GetNamespaceRequest.newBuilder().setName("x").build()).getNamespace();
                 assertEquals("false", get.getLabelsOrThrow("virtual"), get.toString());
-                assertTrue(get.getName().startsWith("grpc-io"), get.getName());
+                assertTrue(get.getName().startsWith("grpc-connection-"), get.getName());
 
                 Namespace list = stub.list(ListNamespacesRequest.getDefaultInstance()).getNamespaces(0);
                 assertEquals("false", list.getLabelsOrThrow("virtual"), list.toString());

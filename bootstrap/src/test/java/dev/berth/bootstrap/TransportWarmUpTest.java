@@ -87,7 +87,7 @@ class TransportWarmUpTest {
     private GrpcServer serve(BindableService... services) throws Exception {
         Path socket = dir.resolve("grpc.sock");
         DaemonConfig.Grpc config = new DaemonConfig.Grpc(socket.toString(), -1, -1, 16 << 20, 16 << 20, 0);
-        return GrpcServer.start(config, List.of(services), GrpcServer.Transport.prepare());
+        return GrpcServer.start(config, List.of(services));
     }
 
     @Test
