@@ -51,7 +51,7 @@ final class AotTraining {
 
     /**
      * Runs {@link TrainingWorkload} in a JVM of its own, on this one's class path, so that the profiles this
-     * JVM records are of the daemon alone: in one JVM, the client's calls would share Netty's and protobuf's
+     * JVM records are of the daemon alone: in one JVM, the client's calls would share gRPC's and protobuf's
      * methods and their profiles with the server's.
      */
     private static void train(GrpcServer server, int rounds) throws Daemon.StartupException {

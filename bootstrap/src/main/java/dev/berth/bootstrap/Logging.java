@@ -17,7 +17,7 @@ final class Logging {
 
     /** Sets the root logger's level. */
     static void level(DaemonConfig.LogLevel level) {
-        // While another thread (the transport's, loading Netty) sets SLF4J up, SLF4J hands every other
+        // While another thread sets SLF4J up, SLF4J hands every other
         // thread stand-in loggers whose level goes nowhere: wait for logback's own context.
         long deadline = System.nanoTime() + SETUP.toNanos();
         ILoggerFactory factory = LoggerFactory.getILoggerFactory();

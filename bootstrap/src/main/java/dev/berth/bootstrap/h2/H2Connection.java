@@ -18,10 +18,6 @@ import io.grpc.internal.ServerTransportListener;
 import io.grpc.internal.StatsTraceContext;
 import io.grpc.internal.TransportFrameUtil;
 import io.grpc.internal.TransportTracer;
-import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
-import io.grpc.netty.shaded.io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
-import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Exception;
-import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Headers;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -69,7 +65,7 @@ final class H2Connection implements ServerTransport {
     private final ReentrantLock lock = new ReentrantLock();
 
     // guarded by lock
-    private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(true, MAX_HEADER_LIST_SIZE);
+    private final HpackDecoder decoder = new HpackDecoder(MAX_HEADER_LIST_SIZE);
     private final Frames.Out out = new Frames.Out();
     private final Map<Integer, H2Stream> streams = new HashMap<>();
     /** Streams with data waiting for the connection's window, in the order they blocked. */
@@ -338,15 +334,10 @@ final class H2Connection implements ServerTransport {
         int blockLength = headerBlockLength;
         boolean endStream = headerEndStream;
         headerBlock = null;
-        Http2Headers headers;
-        boolean tooLarge = false;
+        byte[][] fields;
         try {
-            headers = decoder.decodeHeaders(streamId, Unpooled.wrappedBuffer(block, 0, blockLength));
-        } catch (Http2Exception.StreamException e) {
-            // the block was decoded to its end, so the compression state is intact
-            headers = null;
-            tooLarge = true;
-        } catch (Http2Exception e) {
+            fields = decoder.decode(block, 0, blockLength);
+        } catch (HpackDecoder.CompressionException e) {
             throw new ConnectionError(COMPRESSION_ERROR, "cannot decode a header block: " + e.getMessage());
         }
         H2Stream existing = streams.get(streamId);
@@ -368,30 +359,32 @@ final class H2Connection implements ServerTransport {
             flushRequested = true;
             return;
         }
-        if (tooLarge) {
+        if (fields == null) {
             refuse(streamId, endStream, 431, Status.Code.RESOURCE_EXHAUSTED,
                     "the call's metadata exceeds " + MAX_HEADER_LIST_SIZE + " bytes");
             return;
         }
-        CharSequence method = headers.method();
-        CharSequence path = headers.path();
-        CharSequence contentType = headers.get("content-type");
-        if (method == null || !"POST".contentEquals(method)) {
-            refuse(streamId, endStream, 405, Status.Code.INTERNAL, "method '" + method + "' is not supported");
+        Request request = Request.of(fields);
+        if (request.malformed() != null) {
+            refuse(streamId, endStream, 400, Status.Code.INTERNAL, request.malformed());
             return;
         }
-        if (contentType == null || !GrpcUtil.isGrpcContentType(contentType.toString())) {
-            refuse(streamId, endStream, 415, Status.Code.INTERNAL, "Content-Type '" + contentType + "' is not supported");
+        if (!"POST".equals(request.method())) {
+            refuse(streamId, endStream, 405, Status.Code.INTERNAL, "method '" + request.method() + "' is not supported");
             return;
         }
+        if (request.contentType() == null || !GrpcUtil.isGrpcContentType(request.contentType())) {
+            refuse(streamId, endStream, 415, Status.Code.INTERNAL, "Content-Type '" + request.contentType() + "' is not supported");
+            return;
+        }
+        String path = request.path();
         if (path == null || path.isEmpty() || path.charAt(0) != '/') {
             refuse(streamId, endStream, 404, Status.Code.UNIMPLEMENTED, "expected a path of the form /service/method, got '" + path + "'");
             return;
         }
-        String methodName = path.subSequence(1, path.length()).toString();
-        Metadata metadata = metadata(headers);
-        CharSequence authority = headers.authority();
-        H2Stream stream = new H2Stream(this, streamId, authority == null ? null : authority.toString(),
+        String methodName = path.substring(1);
+        Metadata metadata = InternalMetadata.newMetadata(TransportFrameUtil.toRawSerializedHeaders(request.metadata()));
+        H2Stream stream = new H2Stream(this, streamId, request.authority(),
                 server.maxMessageSize(), peerInitialWindow,
                 StatsTraceContext.newServerContext(server.tracerFactories(), methodName, metadata), tracer);
         streams.put(streamId, stream);
@@ -418,18 +411,53 @@ final class H2Connection implements ServerTransport {
         flushRequested = true;
     }
 
-    private static Metadata metadata(Http2Headers headers) {
-        byte[][] namesAndValues = new byte[headers.size() * 2][];
-        int n = 0;
-        for (Map.Entry<CharSequence, CharSequence> header : headers) {
-            CharSequence name = header.getKey();
-            if (!name.isEmpty() && name.charAt(0) == ':') {
-                continue;
+    /** What a request's header fields say: its pseudo-header fields, and the rest as the call's metadata. */
+    private record Request(String method, String path, String authority, String contentType, byte[][] metadata,
+            String malformed) {
+        static Request of(byte[][] fields) {
+            String method = null;
+            String path = null;
+            String authority = null;
+            String contentType = null;
+            byte[][] metadata = new byte[fields.length][];
+            int n = 0;
+            for (int i = 0; i + 1 < fields.length; i += 2) {
+                byte[] name = fields[i];
+                byte[] value = fields[i + 1];
+                if (name.length > 0 && name[0] == ':') {
+                    if (n > 0) {
+                        return malformed("pseudo-header field " + latin1(name) + " after a regular one");
+                    }
+                    switch (latin1(name)) {
+                        case ":method" -> method = latin1(value);
+                        case ":path" -> path = latin1(value);
+                        case ":authority" -> authority = latin1(value);
+                        case ":scheme" -> {
+                            // http on a local socket; nothing depends on it
+                        }
+                        default -> {
+                            return malformed("unknown pseudo-header field " + latin1(name));
+                        }
+                    }
+                    continue;
+                }
+                for (byte b : name) {
+                    if (b >= 'A' && b <= 'Z') {
+                        return malformed("header field name " + latin1(name) + " is not lowercase");
+                    }
+                }
+                if (Arrays.equals(name, CONTENT_TYPE)) {
+                    contentType = latin1(value);
+                }
+                metadata[n++] = name;
+                metadata[n++] = value;
             }
-            namesAndValues[n++] = latin1(name);
-            namesAndValues[n++] = latin1(header.getValue());
+            return new Request(method, path, authority, contentType, Arrays.copyOf(metadata, n), null);
         }
-        return InternalMetadata.newMetadata(TransportFrameUtil.toRawSerializedHeaders(Arrays.copyOf(namesAndValues, n)));
+
+        private static Request malformed(String why) {
+            return new Request(null, null, null, null, null, "malformed request: " + why);
+        }
     }
 
     private void settings(int flags, int streamId, byte[] b, int offset, int length) throws ConnectionError {
@@ -857,7 +885,7 @@ final class H2Connection implements ServerTransport {
         return ascii.getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static byte[] latin1(CharSequence chars) {
-        return chars.toString().getBytes(StandardCharsets.ISO_8859_1);
+    private static String latin1(byte[] bytes) {
+        return new String(bytes, StandardCharsets.ISO_8859_1);
     }
 }
