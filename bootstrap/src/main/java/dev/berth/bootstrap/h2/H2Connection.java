@@ -73,7 +73,6 @@ final class H2Connection implements ServerTransport {
     /** Sent bytes to report to their streams once the lock is released. */
     private final List<Sent> sent = new ArrayList<>();
     private ServerTransportListener listener;
-    private Thread reader;
     private boolean reading;
     private boolean flushRequested;
     private int peerInitialWindow = DEFAULT_WINDOW;
@@ -105,15 +104,25 @@ final class H2Connection implements ServerTransport {
         this.channel = channel;
     }
 
-    /** Serves the connection until it ends; runs on a thread of its own. */
-    void serve() {
+    /**
+     * Sends the server's preface: called by the accepting thread at once, since a Go client sends no call
+     * before it has the server's SETTINGS, and the connection's own thread has yet to be woken.
+     */
+    void greet() {
         lock.lock();
         try {
-            reader = Thread.currentThread();
-            // the server's preface goes first: a Go client sends no call before it has it
             out.settings(SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW, SETTINGS_MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST_SIZE);
             out.windowUpdate(0, CONNECTION_WINDOW - DEFAULT_WINDOW);
             flush();
+        } finally {
+            unlock();
+        }
+    }
+
+    /** Serves the connection until it ends; runs on a thread of its own, after {@link #greet}. */
+    void serve() {
+        lock.lock();
+        try {
             listener = server.transportCreated(this);
         } finally {
             unlock();

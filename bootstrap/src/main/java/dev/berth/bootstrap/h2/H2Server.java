@@ -89,6 +89,7 @@ public final class H2Server implements InternalServer {
                 SocketChannel client = channel.accept();
                 H2Connection connection = new H2Connection(this, client);
                 connections.add(connection);
+                connection.greet();
                 connectionThreads.execute(connection::serve);
             }
         } catch (ClosedChannelException e) {
