@@ -86,10 +86,11 @@ final class GrpcServer implements KernelListener, AutoCloseable {
         Set<String> nonBlocking = ConcurrentHashMap.newKeySet();
         ServerInterceptor sizeLimit = new MaxResponseSize(Math.toIntExact(config.maxSendMessageSize()));
         ServerImplBuilder builder = H2Server.builder(socket, Math.toIntExact(config.maxRecvMessageSize()));
-        // calls start on the transport's thread, which looks up their method; the supplier then moves every
-        // call but those of non-blocking methods to a request thread
+        // calls start on the transport's thread, which looks up their method; the supplier then gives every
+        // call but those of non-blocking methods to the thread that read it, which hands the connection's
+        // reading on, or else to a request thread
         builder.directExecutor()
-                .callExecutor(new RequestThreadCalls(requests, nonBlocking))
+                .callExecutor(new RequestThreadCalls(H2Server.readerFirst(requests), nonBlocking))
                 .fallbackHandlerRegistry(registry);
         for (BindableService service : services) {
             builder.addService(ServerInterceptors.intercept(service, sizeLimit));

@@ -73,6 +73,13 @@ final class H2Connection implements ServerTransport {
     /** Sent bytes to report to their streams once the lock is released. */
     private final List<Sent> sent = new ArrayList<>();
     private ServerTransportListener listener;
+    /** The frames read and not yet handled, between {@code start} and {@code end}: owned by the reading thread. */
+    private final byte[] buffer = new byte[HEADER_LENGTH + DEFAULT_MAX_FRAME_SIZE + 65_536];
+    private int start;
+    private int end;
+    private boolean preface;
+    /** A call this thread runs once it has handled the frames at hand; see {@link #takeCall}. */
+    private Runnable takenCall;
     private boolean reading;
     private boolean flushRequested;
     private int peerInitialWindow = DEFAULT_WINDOW;
@@ -119,6 +126,10 @@ final class H2Connection implements ServerTransport {
         }
     }
 
+    H2Server server() {
+        return server;
+    }
+
     /** Serves the connection until it ends; runs on a thread of its own, after {@link #greet}. */
     void serve() {
         lock.lock();
@@ -127,11 +138,18 @@ final class H2Connection implements ServerTransport {
         } finally {
             unlock();
         }
-        Throwable failure = null;
+        readOn();
+    }
+
+    /**
+     * Reads and handles frames until the connection ends, or until a call handed to this thread (see
+     * {@link #takeCall}) is to run: another thread then reads on, and this one runs the call.
+     */
+    private void readOn() {
+        Runnable call;
         try {
-            read();
+            call = read();
         } catch (ConnectionError e) {
-            failure = e;
             lock.lock();
             try {
                 out.goAway(lastStreamId, e.code);
@@ -139,27 +157,50 @@ final class H2Connection implements ServerTransport {
             } finally {
                 unlock();
             }
+            terminate(e);
+            return;
         } catch (EOFException | ClosedChannelException e) {
-            // the peer or this side closed the connection
+            terminate(null); // the peer or this side closed the connection
+            return;
         } catch (IOException | RuntimeException e) {
-            failure = e;
-        } finally {
-            terminate(failure);
+            terminate(e);
+            return;
         }
+        try {
+            server.readOn(this::readOn);
+        } catch (RuntimeException e) {
+            // no thread to read on (the server is stopping): the call still runs, and the connection ends
+            closeChannel();
+            terminate(e);
+        }
+        server.runCall(call);
     }
 
-    private void read() throws IOException, ConnectionError {
-        byte[] buffer = new byte[HEADER_LENGTH + DEFAULT_MAX_FRAME_SIZE + 65_536];
+    /**
+     * Takes {@code call} to run on this thread once the frames at hand are handled, if this thread is handling
+     * them and has no call yet: a call then starts without waiting for another thread to wake up, while the
+     * thread that reads on does.
+     */
+    boolean takeCall(Runnable call) {
+        // called under the lock, on the thread that handles frames
+        if (!reading || takenCall != null) {
+            return false;
+        }
+        takenCall = call;
+        return true;
+    }
+
+    /** Reads until the connection ends (an exception) or a call is taken, which it returns. */
+    private Runnable read() throws IOException, ConnectionError {
         ByteBuffer view = ByteBuffer.wrap(buffer);
-        int start = 0;
-        int end = 0;
-        boolean preface = false;
         while (true) {
             // handle every whole frame in the buffer, then send what they produced and wait for more
             int needed = preface ? HEADER_LENGTH : CLIENT_PREFACE.length;
+            Runnable call;
             lock.lock();
             try {
                 reading = true;
+                H2Server.handling(this);
                 while (end - start >= needed) {
                     if (!preface) {
                         if (!Arrays.equals(buffer, start, start + needed, CLIENT_PREFACE, 0, needed)) {
@@ -190,8 +231,11 @@ final class H2Connection implements ServerTransport {
                 if (flushRequested) {
                     flush();
                 }
+                call = takenCall;
+                takenCall = null;
             } finally {
                 reading = false;
+                H2Server.handling(null);
                 unlock();
             }
             if (start == end) {
@@ -200,6 +244,9 @@ final class H2Connection implements ServerTransport {
                 System.arraycopy(buffer, start, buffer, 0, end - start);
                 end -= start;
                 start = 0;
+            }
+            if (call != null) {
+                return call;
             }
             view.limit(buffer.length).position(end);
             int count = channel.read(view);

@@ -20,9 +20,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +46,12 @@ public final class H2Server implements InternalServer {
     private final Set<H2Connection> connections = ConcurrentHashMap.newKeySet();
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService connectionThreads;
+    /** The connection whose frames the current thread is handling, if any. */
+    private static final ThreadLocal<H2Connection> HANDLING = new ThreadLocal<>();
+    /** At most this many calls run on threads that were reading a connection; more go to their executor. */
+    public static final int MAX_CALLS_ON_READERS = 8;
+
+    private final Semaphore callsOnReaders = new Semaphore(MAX_CALLS_ON_READERS);
     private volatile ServerSocketChannel channel;
     private volatile ServerListener listener;
 
@@ -101,6 +109,53 @@ public final class H2Server implements InternalServer {
             if (connections.isEmpty()) {
                 stopThreads();
             }
+        }
+    }
+
+    /**
+     * An executor for calls that may block: a call started while a connection's frames are being handled
+     * runs on the thread that handled them, which then stops reading the connection and wakes another
+     * thread to read on. The call starts at once, and the other thread's wake-up is off its path. A call
+     * that arrives with another on the same frames, or while {@link #MAX_CALLS_ON_READERS} run so, goes
+     * to {@code executor}.
+     *
+     * <p>Every connection has a thread of its own, so a call that blocks holds up no other connection, and
+     * the connection's next frames are read by the next thread.
+     */
+    public static Executor readerFirst(Executor executor) {
+        requireNonNull(executor, "executor is null");
+        return task -> {
+            H2Connection connection = HANDLING.get();
+            if (connection == null || !connection.server().callsOnReaders.tryAcquire()) {
+                executor.execute(task);
+            } else if (!connection.takeCall(task)) {
+                connection.server().callsOnReaders.release();
+                executor.execute(task);
+            }
+        };
+    }
+
+    static void handling(H2Connection connection) {
+        if (connection == null) {
+            HANDLING.remove();
+        } else {
+            HANDLING.set(connection);
+        }
+    }
+
+    /** Continues reading a connection on another thread. */
+    void readOn(Runnable reader) {
+        connectionThreads.execute(reader);
+    }
+
+    /** Runs a call a reader took, on the current thread. */
+    void runCall(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            log.warn("a call failed outside of gRPC's handling: {}", e.toString());
+        } finally {
+            callsOnReaders.release();
         }
     }
 

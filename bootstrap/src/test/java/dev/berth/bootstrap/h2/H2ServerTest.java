@@ -370,9 +370,10 @@ class H2ServerTest {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ClientCalls.blockingUnaryCall(channel(),
                 HANG, CallOptions.DEFAULT.withDeadlineAfter(300, TimeUnit.MILLISECONDS), new byte[1]));
         assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
-        // the server's context ends at the deadline too, by its own timer
+        // the server's context ends too: by its own timer, or by the client's reset if that comes first
         Status ended = hangEnded.get(10, TimeUnit.SECONDS);
-        assertTrue(ended.getCause() instanceof java.util.concurrent.TimeoutException, ended.toString());
+        assertTrue(ended.getCause() instanceof java.util.concurrent.TimeoutException || ended.getCode() == Status.Code.CANCELLED,
+                ended.toString());
     }
 
     @Test
