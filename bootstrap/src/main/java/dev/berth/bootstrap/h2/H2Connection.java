@@ -7,7 +7,6 @@ import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.Attributes;
 import io.grpc.InternalChannelz.SocketStats;
 import io.grpc.InternalLogId;
-import io.grpc.InternalMetadata;
 import io.grpc.InternalStatus;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -16,14 +15,12 @@ import io.grpc.internal.ReadableBuffers;
 import io.grpc.internal.ServerTransport;
 import io.grpc.internal.ServerTransportListener;
 import io.grpc.internal.StatsTraceContext;
-import io.grpc.internal.TransportFrameUtil;
 import io.grpc.internal.TransportTracer;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,8 +52,6 @@ final class H2Connection implements ServerTransport {
     private static final int MAX_HEADER_BLOCK = 4 * MAX_HEADER_LIST_SIZE;
     /** Written frames are sent once this many bytes wait, so a long response does not pile up in memory. */
     private static final int WRITE_CHUNK = 256 * 1024;
-    private static final byte[] CONTENT_TYPE = bytes("content-type");
-    private static final byte[] GRPC_CONTENT_TYPE = bytes("application/grpc");
 
     private final H2Server server;
     private final SocketChannel channel;
@@ -420,7 +415,7 @@ final class H2Connection implements ServerTransport {
                     "the call's metadata exceeds " + MAX_HEADER_LIST_SIZE + " bytes");
             return;
         }
-        Request request = Request.of(fields);
+        GrpcHeaders.Request request = GrpcHeaders.Request.of(fields);
         if (request.malformed() != null) {
             refuse(streamId, endStream, 400, Status.Code.INTERNAL, request.malformed());
             return;
@@ -439,7 +434,7 @@ final class H2Connection implements ServerTransport {
             return;
         }
         String methodName = path.substring(1);
-        Metadata metadata = InternalMetadata.newMetadata(TransportFrameUtil.toRawSerializedHeaders(request.metadata()));
+        Metadata metadata = request.metadata();
         H2Stream stream = new H2Stream(this, streamId, request.authority(),
                 server.maxMessageSize(), peerInitialWindow,
                 StatsTraceContext.newServerContext(server.tracerFactories(), methodName, metadata), tracer);
@@ -455,65 +450,12 @@ final class H2Connection implements ServerTransport {
 
     /** Answers a request that is not a gRPC call with an HTTP status and a gRPC status, and ends the stream. */
     private void refuse(int streamId, boolean endStream, int httpStatus, Status.Code code, String message) {
-        byte[] block = Frames.headerBlock(false, new byte[][] {
-                bytes(":status"), bytes(Integer.toString(httpStatus)),
-                CONTENT_TYPE, bytes("text/plain; charset=utf-8"),
-                bytes("grpc-status"), bytes(Integer.toString(code.value())),
-                bytes("grpc-message"), bytes(message.replaceAll("[^ -~]", "?").replace("%", "%25"))});
+        byte[] block = GrpcHeaders.refusal(httpStatus, code, message);
         headerFrames(streamId, block, true);
         if (!endStream) {
             out.rstStream(streamId, NO_ERROR);
         }
         flushRequested = true;
-    }
-
-    /** What a request's header fields say: its pseudo-header fields, and the rest as the call's metadata. */
-    private record Request(String method, String path, String authority, String contentType, byte[][] metadata,
-            String malformed) {
-        static Request of(byte[][] fields) {
-            String method = null;
-            String path = null;
-            String authority = null;
-            String contentType = null;
-            byte[][] metadata = new byte[fields.length][];
-            int n = 0;
-            for (int i = 0; i + 1 < fields.length; i += 2) {
-                byte[] name = fields[i];
-                byte[] value = fields[i + 1];
-                if (name.length > 0 && name[0] == ':') {
-                    if (n > 0) {
-                        return malformed("pseudo-header field " + latin1(name) + " after a regular one");
-                    }
-                    switch (latin1(name)) {
-                        case ":method" -> method = latin1(value);
-                        case ":path" -> path = latin1(value);
-                        case ":authority" -> authority = latin1(value);
-                        case ":scheme" -> {
-                            // http on a local socket; nothing depends on it
-                        }
-                        default -> {
-                            return malformed("unknown pseudo-header field " + latin1(name));
-                        }
-                    }
-                    continue;
-                }
-                for (byte b : name) {
-                    if (b >= 'A' && b <= 'Z') {
-                        return malformed("header field name " + latin1(name) + " is not lowercase");
-                    }
-                }
-                if (Arrays.equals(name, CONTENT_TYPE)) {
-                    contentType = latin1(value);
-                }
-                metadata[n++] = name;
-                metadata[n++] = value;
-            }
-            return new Request(method, path, authority, contentType, Arrays.copyOf(metadata, n), null);
-        }
-
-        private static Request malformed(String why) {
-            return new Request(null, null, null, null, null, "malformed request: " + why);
-        }
     }
 
     private void settings(int flags, int streamId, byte[] b, int offset, int length) throws ConnectionError {
@@ -628,7 +570,7 @@ final class H2Connection implements ServerTransport {
             if (stream.removed) {
                 return;
             }
-            headerFrames(stream.id(), Frames.headerBlock(true, responseHeaders(metadata, true)), false);
+            headerFrames(stream.id(), Frames.headerBlock(true, GrpcHeaders.response(metadata, true)), false);
             stream.headersSent = true;
             flushRequested |= flush;
         } finally {
@@ -656,7 +598,7 @@ final class H2Connection implements ServerTransport {
             if (stream.removed) {
                 return;
             }
-            byte[] block = Frames.headerBlock(!headersSent, responseHeaders(trailers, !headersSent));
+            byte[] block = Frames.headerBlock(!headersSent, GrpcHeaders.response(trailers, !headersSent));
             stream.pending.add(new H2Stream.Pending(block, block.length, true));
             send(stream);
             flushRequested = true;
@@ -701,7 +643,7 @@ final class H2Connection implements ServerTransport {
                 if (status.getDescription() != null) {
                     trailers.put(InternalStatus.MESSAGE_KEY, status.getDescription());
                 }
-                headerFrames(stream.id(), Frames.headerBlock(true, responseHeaders(trailers, true)), true);
+                headerFrames(stream.id(), Frames.headerBlock(true, GrpcHeaders.response(trailers, true)), true);
                 if (!stream.inboundClosed) {
                     out.rstStream(stream.id(), NO_ERROR);
                 }
@@ -765,25 +707,6 @@ final class H2Connection implements ServerTransport {
             offset += count;
             type = CONTINUATION;
         } while (offset < block.length);
-    }
-
-    private static byte[][] responseHeaders(Metadata metadata, boolean withContentType) {
-        byte[][] serialized = TransportFrameUtil.toHttp2Headers(metadata);
-        byte[][] namesAndValues = new byte[serialized.length + 2][];
-        int n = 0;
-        if (withContentType) {
-            namesAndValues[n++] = CONTENT_TYPE;
-            namesAndValues[n++] = GRPC_CONTENT_TYPE;
-        }
-        for (int i = 0; i + 1 < serialized.length; i += 2) {
-            byte[] name = serialized[i];
-            if (name.length == 0 || name[0] == ':' || Arrays.equals(name, CONTENT_TYPE)) {
-                continue;
-            }
-            namesAndValues[n++] = name;
-            namesAndValues[n++] = serialized[i + 1];
-        }
-        return Arrays.copyOf(namesAndValues, n);
     }
 
     private void remove(H2Stream stream) {
@@ -935,13 +858,5 @@ final class H2Connection implements ServerTransport {
 
     private static int int32(byte[] b, int offset) {
         return ((b[offset] & 0xff) << 24) | ((b[offset + 1] & 0xff) << 16) | ((b[offset + 2] & 0xff) << 8) | (b[offset + 3] & 0xff);
-    }
-
-    private static byte[] bytes(String ascii) {
-        return ascii.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static String latin1(byte[] bytes) {
-        return new String(bytes, StandardCharsets.ISO_8859_1);
     }
 }
