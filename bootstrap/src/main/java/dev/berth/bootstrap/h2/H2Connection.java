@@ -681,6 +681,8 @@ final class H2Connection implements ServerTransport {
             }
             out.header(count, DATA, 0, stream.id());
             out.write(next.bytes, next.offset, count);
+            // data a window update let through goes out with the batch, whatever else it holds
+            flushRequested = true;
             next.offset += count;
             stream.sendWindow -= count;
             connectionSendWindow -= count;

@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class H2Server implements InternalServer {
     private static final Logger log = LoggerFactory.getLogger(H2Server.class);
+    /** The connection whose frames the current thread is handling, if any. */
+    private static final ThreadLocal<H2Connection> HANDLING = new ThreadLocal<>();
+    /** At most this many calls run on threads that were reading a connection; more go to their executor. */
+    public static final int MAX_CALLS_ON_READERS = 8;
+    /** How long to wait before accepting again when accepting failed (out of file descriptors, say). */
+    private static final long ACCEPT_BACKOFF_MILLIS = 100;
 
     private final UnixDomainSocketAddress address;
     private final int maxMessageSize;
@@ -46,11 +52,6 @@ public final class H2Server implements InternalServer {
     private final Set<H2Connection> connections = ConcurrentHashMap.newKeySet();
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService connectionThreads;
-    /** The connection whose frames the current thread is handling, if any. */
-    private static final ThreadLocal<H2Connection> HANDLING = new ThreadLocal<>();
-    /** At most this many calls run on threads that were reading a connection; more go to their executor. */
-    public static final int MAX_CALLS_ON_READERS = 8;
-
     private final Semaphore callsOnReaders = new Semaphore(MAX_CALLS_ON_READERS);
     private volatile ServerSocketChannel channel;
     private volatile ServerListener listener;
@@ -93,16 +94,24 @@ public final class H2Server implements InternalServer {
 
     private void accept() {
         try {
-            while (true) {
-                SocketChannel client = channel.accept();
+            while (channel.isOpen()) {
+                SocketChannel client;
+                try {
+                    client = channel.accept();
+                } catch (ClosedChannelException e) {
+                    break; // shut down
+                } catch (IOException e) {
+                    // the clients already connected are served on; new ones wait in the backlog meanwhile
+                    log.warn("cannot accept a connection on {}: {}", address.getPath(), e.toString());
+                    Thread.sleep(ACCEPT_BACKOFF_MILLIS);
+                    continue;
+                }
                 H2Connection connection = new H2Connection(this, client);
                 connections.add(connection);
                 connection.greet();
                 connectionThreads.execute(connection::serve);
             }
-        } catch (ClosedChannelException e) {
-            // shut down
-        } catch (IOException | RuntimeException e) {
+        } catch (InterruptedException | RuntimeException e) {
             log.error("stopped accepting connections on {}: {}", address.getPath(), e.toString());
         } finally {
             listener.serverShutdown();

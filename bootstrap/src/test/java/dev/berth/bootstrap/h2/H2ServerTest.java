@@ -85,6 +85,8 @@ class H2ServerTest {
     /** Answers with the SHA-256 of every byte received. */
     private static final MethodDescriptor<byte[], byte[]> UPLOAD = method("Upload", MethodDescriptor.MethodType.CLIENT_STREAMING);
     private static final MethodDescriptor<byte[], byte[]> CHAT = method("Chat", MethodDescriptor.MethodType.BIDI_STREAMING);
+    /** Request: 8 bytes, the count of 200-byte messages to answer with, all written at once. */
+    private static final MethodDescriptor<byte[], byte[]> LIST = method("List", MethodDescriptor.MethodType.SERVER_STREAMING);
     private static final Metadata.Key<String> TEXT = Metadata.Key.of("x-text", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<byte[]> BINARY = Metadata.Key.of("x-data-bin", Metadata.BINARY_BYTE_MARSHALLER);
 
@@ -128,6 +130,15 @@ class H2ServerTest {
                     }
                     observer.onCompleted();
                 }))
+                .addMethod(LIST, ServerCalls.asyncServerStreamingCall((request, observer) -> {
+                    long count = ByteBuffer.wrap(request).getLong();
+                    for (int i = 0; i < count; i++) {
+                        byte[] message = new byte[200];
+                        ByteBuffer.wrap(message).putInt(i);
+                        observer.onNext(message);
+                    }
+                    observer.onCompleted();
+                }))
                 .addMethod(UPLOAD, ServerCalls.asyncClientStreamingCall(observer -> new StreamObserver<byte[]>() {
                     private final MessageDigest digest = sha256();
 
@@ -161,6 +172,8 @@ class H2ServerTest {
                 }))
                 .build();
         server = H2Server.builder(socket, MAX_MESSAGE)
+                // as the daemon runs its non-blocking methods: on the thread that reads the connection
+                .directExecutor()
                 .addService(ServerInterceptors.intercept(service, new EchoMetadata()))
                 .build()
                 .start();
@@ -280,6 +293,19 @@ class H2ServerTest {
         int received = 0;
         while (responses.hasNext()) {
             assertArrayEquals(chunk(received), responses.next(), "message " + received);
+            received++;
+        }
+        assertEquals(count, received);
+    }
+
+    @Test
+    void manySmallMessagesWrittenAtOnceAllArrive() {
+        int count = 20_000;
+        Iterator<byte[]> responses = ClientCalls.blockingServerStreamingCall(channel(), LIST, CallOptions.DEFAULT,
+                ByteBuffer.allocate(8).putLong(count).array());
+        int received = 0;
+        while (responses.hasNext()) {
+            assertEquals(received, ByteBuffer.wrap(responses.next()).getInt());
             received++;
         }
         assertEquals(count, received);
@@ -493,6 +519,42 @@ class H2ServerTest {
             assertNotNull(ping);
             assertEquals(Frames.FLAG_ACK, ping.flags());
             assertEquals("pingpong", new String(ping.payload(), StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
+    void dataHeldByTheWindowGoesOutOnAWindowUpdateAlone() throws Exception {
+        ExecutorService reader = Executors.newSingleThreadExecutor();
+        try (SocketChannel channel = raw()) {
+            Frames.Out out = preface();
+            byte[] block = Frames.headerBlock(false, new byte[][] {
+                    bytes(":method"), bytes("POST"), bytes(":scheme"), bytes("http"), bytes(":path"), bytes("/test.Bytes/List"),
+                    bytes(":authority"), bytes("localhost"), bytes("content-type"), bytes("application/grpc")});
+            out.header(block.length, Frames.HEADERS, Frames.FLAG_END_HEADERS, 1);
+            out.write(block, 0, block.length);
+            byte[] message = ByteBuffer.allocate(13).put((byte) 0).putInt(8).putLong(1000).array(); // 1000 x 205 bytes
+            out.header(message.length, Frames.DATA, Frames.FLAG_END_STREAM, 1);
+            out.write(message, 0, message.length);
+            write(channel, out);
+            // the default windows let 65,535 bytes through, then the server waits
+            int received = 0;
+            while (received < Frames.DEFAULT_WINDOW) {
+                Frame frame = readFrame(channel);
+                if (frame.type() == Frames.DATA) {
+                    received += frame.payload().length;
+                }
+            }
+            assertEquals(Frames.DEFAULT_WINDOW, received);
+            // a write holding nothing but window updates, as a Go client sends them
+            out.windowUpdate(0, 100_000);
+            out.windowUpdate(1, 100_000);
+            write(channel, out);
+            Future<Frame> next = reader.submit(() -> until(channel, Frames.DATA));
+            Frame data = next.get(10, TimeUnit.SECONDS);
+            assertNotNull(data);
+            assertEquals(1, data.streamId());
+        } finally {
+            reader.shutdownNow();
         }
     }
 
