@@ -28,16 +28,13 @@ final class Frames {
     static final int FLAG_PADDED = 0x8;
     static final int FLAG_PRIORITY = 0x20;
 
-    static final int SETTINGS_HEADER_TABLE_SIZE = 0x1;
     static final int SETTINGS_INITIAL_WINDOW_SIZE = 0x4;
     static final int SETTINGS_MAX_FRAME_SIZE = 0x5;
     static final int SETTINGS_MAX_HEADER_LIST_SIZE = 0x6;
 
     static final int NO_ERROR = 0x0;
     static final int PROTOCOL_ERROR = 0x1;
-    static final int INTERNAL_ERROR = 0x2;
     static final int FLOW_CONTROL_ERROR = 0x3;
-    static final int STREAM_CLOSED = 0x5;
     static final int FRAME_SIZE_ERROR = 0x6;
     static final int REFUSED_STREAM = 0x7;
     static final int CANCEL = 0x8;

@@ -33,7 +33,6 @@ final class H2Stream extends AbstractServerStream {
     final ArrayDeque<Pending> pending = new ArrayDeque<>();
     boolean headersSent;
     boolean inboundClosed;
-    boolean outboundClosed;
     boolean removed;
 
     H2Stream(H2Connection connection, int id, String authority, int maxMessageSize, long sendWindow,
