@@ -152,13 +152,13 @@ final class H2Connection implements ServerTransport {
             } finally {
                 unlock();
             }
-            terminate(e);
+            end(e);
             return;
         } catch (EOFException | ClosedChannelException e) {
-            terminate(null); // the peer or this side closed the connection
+            end(null); // the peer or this side closed the connection
             return;
         } catch (IOException | RuntimeException e) {
-            terminate(e);
+            end(e);
             return;
         }
         try {
@@ -169,6 +169,25 @@ final class H2Connection implements ServerTransport {
             terminate(e);
         }
         server.runCall(call);
+    }
+
+    /**
+     * Ends the connection, then runs a call the frames before its end handed to this thread: the call
+     * learns that its stream ended, and its place among the calls on readers is freed.
+     */
+    private void end(Throwable failure) {
+        terminate(failure);
+        Runnable call;
+        lock.lock();
+        try {
+            call = takenCall;
+            takenCall = null;
+        } finally {
+            lock.unlock();
+        }
+        if (call != null) {
+            server.runCall(call);
+        }
     }
 
     /**

@@ -85,6 +85,8 @@ class H2ServerTest {
     /** Answers with the SHA-256 of every byte received. */
     private static final MethodDescriptor<byte[], byte[]> UPLOAD = method("Upload", MethodDescriptor.MethodType.CLIENT_STREAMING);
     private static final MethodDescriptor<byte[], byte[]> CHAT = method("Chat", MethodDescriptor.MethodType.BIDI_STREAMING);
+    /** Answers with the name of the thread it ran on. */
+    private static final MethodDescriptor<byte[], byte[]> THREAD = method("Thread", MethodDescriptor.MethodType.UNARY);
     /** Request: 8 bytes, the count of 200-byte messages to answer with, all written at once. */
     private static final MethodDescriptor<byte[], byte[]> LIST = method("List", MethodDescriptor.MethodType.SERVER_STREAMING);
     private static final Metadata.Key<String> TEXT = Metadata.Key.of("x-text", Metadata.ASCII_STRING_MARSHALLER);
@@ -98,6 +100,7 @@ class H2ServerTest {
     private final List<ManagedChannel> channels = new ArrayList<>();
     private final CompletableFuture<Status> hangEnded = new CompletableFuture<>();
     private final CountDownLatch hanging = new CountDownLatch(1);
+    private final ExecutorService requests = Executors.newCachedThreadPool(Thread.ofPlatform().name("request-", 0).factory());
 
     private static MethodDescriptor<byte[], byte[]> method(String name, MethodDescriptor.MethodType type) {
         return MethodDescriptor.<byte[], byte[]>newBuilder()
@@ -128,6 +131,10 @@ class H2ServerTest {
                     for (int i = 0; i < count; i++) {
                         observer.onNext(chunk(i));
                     }
+                    observer.onCompleted();
+                }))
+                .addMethod(THREAD, ServerCalls.asyncUnaryCall((request, observer) -> {
+                    observer.onNext(Thread.currentThread().getName().getBytes(StandardCharsets.UTF_8));
                     observer.onCompleted();
                 }))
                 .addMethod(LIST, ServerCalls.asyncServerStreamingCall((request, observer) -> {
@@ -172,8 +179,15 @@ class H2ServerTest {
                 }))
                 .build();
         server = H2Server.builder(socket, MAX_MESSAGE)
-                // as the daemon runs its non-blocking methods: on the thread that reads the connection
+                // as the daemon runs calls: Thread as a blocking method, on the thread that read it or on
+                // the request threads; the rest on the thread that reads the connection
                 .directExecutor()
+                .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
+                    @Override
+                    public <Q, R> java.util.concurrent.Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+                        return call.getMethodDescriptor().equals(THREAD) ? H2Server.readerFirst(requests) : null;
+                    }
+                })
                 .addService(ServerInterceptors.intercept(service, new EchoMetadata()))
                 .build()
                 .start();
@@ -187,6 +201,7 @@ class H2ServerTest {
         }
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        requests.shutdownNow();
     }
 
     /** Sends the request's x-text and x-data-bin back in the response's headers and trailers. */
@@ -556,6 +571,40 @@ class H2ServerTest {
         } finally {
             reader.shutdownNow();
         }
+    }
+
+    @Test
+    void aBlockingCallRunsOnTheThreadThatReadIt() {
+        String thread = new String(ClientCalls.blockingUnaryCall(channel(), THREAD, CallOptions.DEFAULT, new byte[0]),
+                StandardCharsets.UTF_8);
+        assertTrue(thread.startsWith("grpc-connection-"), thread);
+    }
+
+    @Test
+    void aCallReadJustBeforeAConnectionErrorStillRunsAndFreesItsPlace() throws Exception {
+        // more times than calls may run on readers: a call that never ran would keep its place for good
+        for (int i = 0; i <= H2Server.MAX_CALLS_ON_READERS; i++) {
+            try (SocketChannel channel = raw()) {
+                Frames.Out out = preface();
+                byte[] block = Frames.headerBlock(false, new byte[][] {
+                        bytes(":method"), bytes("POST"), bytes(":scheme"), bytes("http"), bytes(":path"), bytes("/test.Bytes/Thread"),
+                        bytes(":authority"), bytes("localhost"), bytes("content-type"), bytes("application/grpc")});
+                out.header(block.length, Frames.HEADERS, Frames.FLAG_END_HEADERS, 1);
+                out.write(block, 0, block.length);
+                out.header(5, Frames.DATA, Frames.FLAG_END_STREAM, 1);
+                out.write(new byte[5], 0, 5);
+                out.header(1, Frames.DATA, 0, 0); // DATA on stream 0: a connection error, in the same write
+                out.write(new byte[1], 0, 1);
+                write(channel, out);
+                Frame goAway = until(channel, Frames.GOAWAY);
+                assertNotNull(goAway);
+                assertEquals(Frames.PROTOCOL_ERROR, ByteBuffer.wrap(goAway.payload()).getInt(4));
+            }
+        }
+        Thread.sleep(200); // the calls of the connections that ended have run
+        String thread = new String(ClientCalls.blockingUnaryCall(channel(), THREAD, CallOptions.DEFAULT, new byte[0]),
+                StandardCharsets.UTF_8);
+        assertTrue(thread.startsWith("grpc-connection-"), thread);
     }
 
     @Test
