@@ -3,6 +3,7 @@ package dev.berth.bootstrap;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.api.GrpcServices;
+import dev.berth.bootstrap.h2.TransportWarmUp;
 import dev.berth.config.ConfigProblem;
 import dev.berth.config.ConfigValidationException;
 import dev.berth.kernel.Kernel;

@@ -53,7 +53,7 @@ public record DaemonConfig(
      * @param maxRecvMessageSize largest request accepted, in bytes (at most 2 GiB - 1)
      * @param maxSendMessageSize largest response sent, in bytes (at most 2 GiB - 1)
      * @param warmUpConnections  connections the daemon makes to itself once it serves, to warm the transport
-     *                           (see {@link TransportWarmUp}); 0 for none
+     *                           (see {@link dev.berth.bootstrap.h2.TransportWarmUp}); 0 for none
      */
     public record Grpc(String address, int uid, int gid, long maxRecvMessageSize, long maxSendMessageSize,
             int warmUpConnections) {

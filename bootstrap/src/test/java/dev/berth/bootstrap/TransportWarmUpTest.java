@@ -11,6 +11,7 @@ import dev.berth.api.services.namespaces.v1.Namespace;
 import dev.berth.api.services.namespaces.v1.NamespacesGrpc;
 import dev.berth.api.services.version.v1.VersionGrpc;
 import dev.berth.api.services.version.v1.VersionResponse;
+import dev.berth.bootstrap.h2.TransportWarmUp;
 import io.grpc.BindableService;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;

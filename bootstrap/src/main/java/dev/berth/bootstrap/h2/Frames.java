@@ -49,8 +49,16 @@ final class Frames {
 
     /** A growable byte buffer that frames are encoded into. */
     static final class Out {
-        private byte[] bytes = new byte[4096];
+        private byte[] bytes;
         private int size;
+
+        Out() {
+            this(4096);
+        }
+
+        Out(int capacity) {
+            bytes = new byte[capacity];
+        }
 
         int size() {
             return size;
@@ -131,7 +139,12 @@ final class Frames {
      * dynamic table, and leaving it alone keeps the peer's table size setting out of play.
      */
     static byte[] headerBlock(boolean status200, byte[][] namesAndValues) {
-        Out out = new Out();
+        // room for every field with its longest length prefixes: one grow-free pass, as this runs per call
+        int capacity = 1;
+        for (byte[] nameOrValue : namesAndValues) {
+            capacity += nameOrValue.length + 6;
+        }
+        Out out = new Out(capacity);
         if (status200) {
             out.ensure(1);
             out.bytes[out.size++] = (byte) 0x88;

@@ -1,8 +1,8 @@
-package dev.berth.bootstrap;
+package dev.berth.bootstrap.h2;
 
+import static dev.berth.bootstrap.h2.Frames.*;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -24,29 +24,16 @@ import org.slf4j.LoggerFactory;
  * some thousands of calls; until then each command pays some milliseconds for code that is interpreted or
  * still profiled. This runs those paths in the seconds after start instead.
  *
- * <p>The client writes its HTTP/2 frames itself, on a JDK socket channel: with a Netty or gRPC client in
- * this JVM, the profiles the JIT collects for the codec would mix the client's side in with the server's.
+ * <p>The client writes its HTTP/2 frames itself, with the transport's {@link Frames}, on a JDK socket
+ * channel: with a Netty or gRPC client in this JVM, the profiles the JIT collects for the codec would mix
+ * the client's side in with the server's.
  */
-final class TransportWarmUp implements AutoCloseable {
+public final class TransportWarmUp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TransportWarmUp.class);
 
-    static final String VERSION = "/containerd.services.version.v1.Version/Version";
-    static final String LIST_NAMESPACES = "/containerd.services.namespaces.v1.Namespaces/List";
+    public static final String VERSION = "/containerd.services.version.v1.Version/Version";
+    public static final String LIST_NAMESPACES = "/containerd.services.namespaces.v1.Namespaces/List";
 
-    private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(US_ASCII);
-    private static final int DATA = 0;
-    private static final int HEADERS = 1;
-    private static final int PRIORITY = 2;
-    private static final int RST_STREAM = 3;
-    private static final int SETTINGS = 4;
-    private static final int PING = 6;
-    private static final int GOAWAY = 7;
-    private static final int WINDOW_UPDATE = 8;
-    private static final int CONTINUATION = 9;
-    private static final int END_STREAM = 0x1;
-    private static final int ACK = 0x1;
-    private static final int END_HEADERS = 0x4;
-    /** An empty gRPC message: not compressed, length 0. */
     private static final byte[] EMPTY_MESSAGE = new byte[5];
 
     private final Path socket;
@@ -61,7 +48,7 @@ final class TransportWarmUp implements AutoCloseable {
     }
 
     /** Starts the warm-up on a thread of its own; with {@code connections} 0 it is done at once. */
-    static TransportWarmUp start(Path socket, int connections) {
+    public static TransportWarmUp start(Path socket, int connections) {
         if (connections < 0) {
             throw new IllegalArgumentException("connections must not be negative: " + connections);
         }
@@ -78,7 +65,7 @@ final class TransportWarmUp implements AutoCloseable {
      * Completes with the number of connections made once the warm-up ends: all of them, or fewer if it was
      * closed first; completes exceptionally if a connection or a call failed.
      */
-    CompletableFuture<Integer> done() {
+    public CompletableFuture<Integer> done() {
         return done;
     }
 
@@ -122,13 +109,13 @@ final class TransportWarmUp implements AutoCloseable {
                 return false;
             }
             channel.connect(UnixDomainSocketAddress.of(socket));
-            Frames frames = new Frames(channel);
-            ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-            out.writeBytes(PREFACE);
-            frame(out, SETTINGS, 0, 0, new byte[0]);
+            ServerFrames frames = new ServerFrames(channel);
+            Frames.Out out = new Frames.Out();
+            out.write(CLIENT_PREFACE, 0, CLIENT_PREFACE.length);
+            out.settings();
             frames.write(out);
             frames.awaitSettings();
-            frame(out, SETTINGS, ACK, 0, new byte[0]);
+            out.header(0, SETTINGS, FLAG_ACK, 0);
             call(out, 1, VERSION);
             frames.write(out);
             frames.awaitResponse(1, VERSION);
@@ -142,54 +129,19 @@ final class TransportWarmUp implements AutoCloseable {
     }
 
     /** A unary call with an empty request: its headers, then its one message, which ends the stream. */
-    private static void call(ByteArrayOutputStream out, int stream, String method) {
-        ByteArrayOutputStream block = new ByteArrayOutputStream(128);
-        literal(block, ":method", "POST");
-        literal(block, ":scheme", "http");
-        literal(block, ":path", method);
-        literal(block, ":authority", "localhost");
-        literal(block, "content-type", "application/grpc");
-        literal(block, "te", "trailers");
-        frame(out, HEADERS, END_HEADERS, stream, block.toByteArray());
-        frame(out, DATA, END_STREAM, stream, EMPTY_MESSAGE);
+    private static void call(Frames.Out out, int stream, String method) {
+        byte[] block = Frames.headerBlock(false, new byte[][] {
+                ascii(":method"), ascii("POST"), ascii(":scheme"), ascii("http"), ascii(":path"), ascii(method),
+                ascii(":authority"), ascii("localhost"), ascii("content-type"), ascii("application/grpc"),
+                ascii("te"), ascii("trailers")});
+        out.header(block.length, HEADERS, FLAG_END_HEADERS, stream);
+        out.write(block, 0, block.length);
+        out.header(EMPTY_MESSAGE.length, DATA, FLAG_END_STREAM, stream);
+        out.write(EMPTY_MESSAGE, 0, EMPTY_MESSAGE.length);
     }
 
-    /** An HPACK literal header field without indexing and with a new name, neither Huffman-coded. */
-    private static void literal(ByteArrayOutputStream block, String name, String value) {
-        block.write(0);
-        string(block, name);
-        string(block, value);
-    }
-
-    private static void string(ByteArrayOutputStream block, String text) {
-        byte[] bytes = text.getBytes(US_ASCII);
-        // an HPACK integer with a 7-bit prefix
-        int length = bytes.length;
-        if (length < 127) {
-            block.write(length);
-        } else {
-            block.write(127);
-            length -= 127;
-            while (length >= 128) {
-                block.write((length & 0x7f) | 0x80);
-                length >>>= 7;
-            }
-            block.write(length);
-        }
-        block.writeBytes(bytes);
-    }
-
-    private static void frame(ByteArrayOutputStream out, int type, int flags, int stream, byte[] payload) {
-        out.write(payload.length >>> 16);
-        out.write(payload.length >>> 8);
-        out.write(payload.length);
-        out.write(type);
-        out.write(flags);
-        out.write(stream >>> 24);
-        out.write(stream >>> 16);
-        out.write(stream >>> 8);
-        out.write(stream);
-        out.writeBytes(payload);
+    private static byte[] ascii(String text) {
+        return text.getBytes(US_ASCII);
     }
 
     private static void closeQuietly(SocketChannel channel) {
@@ -204,7 +156,7 @@ final class TransportWarmUp implements AutoCloseable {
      * The server's frames on one connection, read in order. Pings are answered as they come; the server's
      * settings are acknowledged with the first call, as clients do.
      */
-    private static final class Frames {
+    private static final class ServerFrames {
         private final SocketChannel channel;
         private final ByteBuffer header = ByteBuffer.allocate(9);
         private ByteBuffer payload = ByteBuffer.allocate(1024);
@@ -212,23 +164,23 @@ final class TransportWarmUp implements AutoCloseable {
         private int flags;
         private int stream;
 
-        Frames(SocketChannel channel) {
+        ServerFrames(SocketChannel channel) {
             this.channel = channel;
         }
 
-        void write(ByteArrayOutputStream out) throws IOException {
-            ByteBuffer bytes = ByteBuffer.wrap(out.toByteArray());
-            out.reset();
+        void write(Frames.Out out) throws IOException {
+            ByteBuffer bytes = ByteBuffer.wrap(out.array(), 0, out.size());
             while (bytes.hasRemaining()) {
                 channel.write(bytes);
             }
+            out.clear();
         }
 
         /** Reads until the server's own settings (its preface) arrive. */
         void awaitSettings() throws IOException {
             do {
                 next();
-            } while (type != SETTINGS || (flags & ACK) != 0);
+            } while (type != SETTINGS || (flags & FLAG_ACK) != 0);
         }
 
         /** Reads until {@code stream} ends; fails unless a response message came on it first. */
@@ -245,7 +197,7 @@ final class TransportWarmUp implements AutoCloseable {
                     case HEADERS, CONTINUATION, PRIORITY, WINDOW_UPDATE -> { }
                     default -> throw new IOException(method + ": unexpected frame of type " + type);
                 }
-                if ((type == DATA || type == HEADERS) && (flags & END_STREAM) != 0) {
+                if ((type == DATA || type == HEADERS) && (flags & FLAG_END_STREAM) != 0) {
                     if (!message) {
                         throw new IOException(method + ": the call ended without a response message");
                     }
@@ -272,11 +224,10 @@ final class TransportWarmUp implements AutoCloseable {
             if (type == GOAWAY) {
                 throw new IOException("the server sent GOAWAY");
             }
-            if (type == PING && (flags & ACK) == 0) {
-                byte[] body = new byte[payload.remaining()];
-                payload.duplicate().get(body);
-                ByteArrayOutputStream ack = new ByteArrayOutputStream(17);
-                frame(ack, PING, ACK, 0, body);
+            if (type == PING && (flags & FLAG_ACK) == 0) {
+                Frames.Out ack = new Frames.Out();
+                ack.header(payload.remaining(), PING, FLAG_ACK, 0);
+                ack.write(payload.array(), 0, payload.remaining());
                 write(ack);
             }
         }
