@@ -6,13 +6,15 @@
 #           of about SIZE MiB in 5 gzip layers, each thousands of small files and one large one; s (median of RUNS)
 #   export: `ctr images export` of that image to a file; s (median of RUNS)
 #   cycle:  `ctr snapshots prepare KEY PARENT` + `commit NAME KEY` + `rm NAME` on the image's top layer with
-#           overlayfs, three ctr calls; ms (median of CYCLES)
-#   Both daemons first get one untimed import and export and WARMUP untimed cycles: the figures are those
-#   of a daemon in use, not of one just started (berthd's JIT compiles its paths during their first runs).
+#           overlayfs, three ctr calls; ms (median of CYCLES), twice: early, after WARMUP untimed cycles,
+#           and in use, after INUSE more untimed cycles
+#   Both daemons first get one untimed import and export, and WARMUP untimed cycles. berthd's JIT compiles
+#   the paths of a cycle during its first few hundred cycles, so the early cycles show a daemon still
+#   warming; the target is for the cycles in use.
 #
 # The archive is generated deterministically (same bytes on every run and machine) from an AES-CTR stream.
 #
-# Usage: bench/images.sh [-n RUNS] [-c CYCLES] [-s SIZE_MIB] [-w WARMUP]   (defaults 3, 20, 200, 20)
+# Usage: bench/images.sh [-n RUNS] [-c CYCLES] [-s SIZE_MIB] [-w WARMUP] [-u INUSE]   (defaults 3, 40, 200, 20, 200)
 # Environment: BERTHD (default: bin/berthd of this repository), CONTAINERD, CTR (default: from PATH),
 # BENCH_DIR (everything runs under it, default /tmp; overlayfs must work there), BERTHD_CONFIG (lines
 # added to berthd's config, e.g. 'grpc.warm-up-connections = 2000' to measure it with a warm-up).
@@ -23,22 +25,26 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 runs=3
-cycles=20
+cycles=40
 size_mib=200
 warmup=20
-while getopts "n:c:s:w:h" opt; do
+inuse=200
+while getopts "n:c:s:w:u:h" opt; do
   case $opt in
     n) runs=$OPTARG ;;
     c) cycles=$OPTARG ;;
     s) size_mib=$OPTARG ;;
     w) warmup=$OPTARG ;;
-    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    u) inuse=$OPTARG ;;
+    *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 for n in "$runs" "$cycles" "$size_mib"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "runs, cycles and size must be positive numbers, got '$n'" >&2; exit 2; }
 done
-[[ $warmup =~ ^[0-9]+$ ]] || { echo "warmup must be a number, got '$warmup'" >&2; exit 2; }
+for n in "$warmup" "$inuse"; do
+  [[ $n =~ ^[0-9]+$ ]] || { echo "warmup and inuse must be numbers, got '$n'" >&2; exit 2; }
+done
 ((size_mib >= 20)) || { echo "size must be at least 20 MiB, got $size_mib" >&2; exit 2; }
 ctr_timeout=600
 
@@ -178,7 +184,7 @@ for kind in "${kinds[@]}"; do
 done
 
 # ----------------------------------------------------------------------------------- import and export
-declare -A import_ms export_ms cycle_ms version_ms export_sha
+declare -A import_ms export_ms early_ms cycle_ms version_ms export_sha
 # The untimed warm-up: one import and export per daemon.
 for kind in "${kinds[@]}"; do
   c "$kind" images import --snapshotter overlayfs --base-name bench.test/images "$archive" >/dev/null \
@@ -213,25 +219,40 @@ done
 
 # ------------------------------------------------------------------------------------- snapshot cycles
 declare -A parent_of
+# Untimed cycles on daemon $1, keys named after $2, numbered $3 to $4.
+untimed_cycles() {
+  local kind=$1 stage=$2 i
+  for i in $(seq "$3" "$4"); do
+    c "$kind" snapshots --snapshotter overlayfs prepare "$stage-$i" "${parent_of[$kind]}" >/dev/null || die "$kind: untimed prepare $i failed"
+    c "$kind" snapshots --snapshotter overlayfs commit "$stage-committed-$i" "$stage-$i" || die "$kind: untimed commit $i failed"
+    c "$kind" snapshots --snapshotter overlayfs rm "$stage-committed-$i" || die "$kind: untimed rm $i failed"
+  done
+}
 for kind in "${kinds[@]}"; do
   c "$kind" images import --snapshotter overlayfs --base-name bench.test/images "$archive" >/dev/null || die "$kind: ctr images import failed"
   parent_of[$kind]=$(top_snapshot "$kind")
   [[ -n ${parent_of[$kind]} ]] || die "$kind: no top snapshot after the import"
-  for i in $(seq 0 "$warmup"); do # untimed warm-up cycles
-    c "$kind" snapshots --snapshotter overlayfs prepare "warm-$i" "${parent_of[$kind]}" >/dev/null || die "$kind: warm-up prepare failed"
-    c "$kind" snapshots --snapshotter overlayfs commit "warm-committed-$i" "warm-$i" || die "$kind: warm-up commit failed"
-    c "$kind" snapshots --snapshotter overlayfs rm "warm-committed-$i" || die "$kind: warm-up rm failed"
-  done
+  untimed_cycles "$kind" warm 0 "$warmup"
 done
-for cycle in $(seq "$cycles"); do
-  for kind in $(order "$cycle"); do
-    start=$(now_ms)
-    c "$kind" snapshots --snapshotter overlayfs prepare "active-$cycle" "${parent_of[$kind]}" >/dev/null || die "$kind: prepare failed"
-    c "$kind" snapshots --snapshotter overlayfs commit "committed-$cycle" "active-$cycle" || die "$kind: commit failed"
-    c "$kind" snapshots --snapshotter overlayfs rm "committed-$cycle" || die "$kind: rm failed"
-    cycle_ms[$kind]+=" $(($(now_ms) - start))"
+# CYCLES timed cycles per daemon, alternating, into the array named $1; $2 tells the cycles' keys apart.
+time_cycles() {
+  local -n into=$1
+  local stage=$2 cycle kind start
+  for cycle in $(seq "$cycles"); do
+    for kind in $(order "$cycle"); do
+      start=$(now_ms)
+      c "$kind" snapshots --snapshotter overlayfs prepare "$stage-active-$cycle" "${parent_of[$kind]}" >/dev/null || die "$kind: prepare failed ($stage cycle $cycle)"
+      c "$kind" snapshots --snapshotter overlayfs commit "$stage-committed-$cycle" "$stage-active-$cycle" || die "$kind: commit failed ($stage cycle $cycle)"
+      c "$kind" snapshots --snapshotter overlayfs rm "$stage-committed-$cycle" || die "$kind: rm failed ($stage cycle $cycle)"
+      into[$kind]+=" $(($(now_ms) - start))"
+    done
   done
+}
+time_cycles early_ms early
+for kind in "${kinds[@]}"; do
+  untimed_cycles "$kind" use 1 "$inuse"
 done
+time_cycles cycle_ms use
 # ctr's own cost (process start, connection) for scale: each cycle pays it three times.
 for run in $(seq 5); do
   for kind in $(order "$run"); do
@@ -243,21 +264,23 @@ done
 
 # --------------------------------------------------------------------------------------------- report
 row() {
-  local label=$1 unit=$2 c_med=$3 b_med=$4
-  printf '%-46s %12s %12s %9s %8s\n' "$label" "$c_med $unit" "$b_med $unit" "$(ratio "$b_med" "$c_med")" "<= 1.00"
+  local label=$1 unit=$2 c_med=$3 b_med=$4 target=${5:-<= 1.00}
+  printf '%-46s %12s %12s %9s %8s\n' "$label" "$c_med $unit" "$b_med $unit" "$(ratio "$b_med" "$c_med")" "$target"
 }
 # shellcheck disable=SC2086 # the per-run figures are space-separated lists on purpose
 {
   echo
-  echo "runs: import and export $runs per daemon after 1 untimed, snapshot cycles $cycles after $warmup untimed (medians; runs alternate which daemon goes first)"
+  echo "runs: import and export $runs per daemon after 1 untimed; snapshot cycles $cycles early, after $warmup untimed, and $cycles"
+  echo "in use, after $inuse more untimed (medians; runs alternate which daemon goes first)"
   printf '%-46s %12s %12s %9s %8s\n' "" containerd berthd berthd/c target
   row "images import, $size_mib MiB, 5 layers, unpacked" s "$(seconds "$(median ${import_ms[containerd]})")" "$(seconds "$(median ${import_ms[berthd]})")"
   row "images export" s "$(seconds "$(median ${export_ms[containerd]})")" "$(seconds "$(median ${export_ms[berthd]})")"
-  row "snapshots prepare + commit + rm" ms "$(median ${cycle_ms[containerd]})" "$(median ${cycle_ms[berthd]})"
+  row "snapshots prepare + commit + rm, early" ms "$(median ${early_ms[containerd]})" "$(median ${early_ms[berthd]})" reported
+  row "snapshots prepare + commit + rm, in use" ms "$(median ${cycle_ms[containerd]})" "$(median ${cycle_ms[berthd]})"
   printf '%-46s %12s %12s\n' "ctr version round trip, for scale" "$(median ${version_ms[containerd]}) ms" "$(median ${version_ms[berthd]}) ms"
   echo
   for kind in "${kinds[@]}"; do
-    echo "$kind: import ms${import_ms[$kind]}; export ms${export_ms[$kind]}; cycle ms${cycle_ms[$kind]}"
+    echo "$kind: import ms${import_ms[$kind]}; export ms${export_ms[$kind]}; cycle early ms${early_ms[$kind]}; in use ms${cycle_ms[$kind]}"
   done
   if [[ ${export_sha[containerd]} == "${export_sha[berthd]}" ]]; then
     echo "the exported archives are identical (sha256:${export_sha[berthd]})"

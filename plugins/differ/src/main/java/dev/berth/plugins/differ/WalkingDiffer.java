@@ -48,6 +48,8 @@ final class WalkingDiffer implements Differ {
     static final String UNCOMPRESSED_LABEL = "containerd.io/uncompressed";
 
     private static final int BUFFER = 128 * 1024;
+    /** Chunks of {@link #BUFFER} bytes that the layer's reading may run ahead of its unpacking. */
+    private static final int READ_AHEAD_CHUNKS = 16;
 
     /** The content store a request sees: that of its namespace, under its lease. */
     @FunctionalInterface
@@ -87,19 +89,24 @@ final class WalkingDiffer implements Differ {
             MessageDigest blobHash = Digest.hasher(layer.digest().algorithm());
             MessageDigest tarHash = Digest.hasher(Digest.CANONICAL);
             InputStream blob = new DigestInputStream(new ReaderStream(reader), blobHash);
-            CountingStream tar = new CountingStream(new DigestInputStream(Compression.decompress(blob), tarHash));
-            withRoot(mounts, false, root -> {
-                new LayerApplier(root, privileged).apply(tar);
-                // what trails the archive still counts, in the digest of the tar and of the blob
-                tar.transferTo(OutputStream.nullOutputStream());
-                blob.transferTo(OutputStream.nullOutputStream());
-                return null;
-            });
-            Digest actual = Digest.of(layer.digest().algorithm(), blobHash.digest());
-            if (!actual.equals(layer.digest())) {
-                throw mismatch(layer, "content has digest " + actual);
+            // reading, hashing and decompressing on one thread, unpacking on this one
+            try (ReadAhead ahead = new ReadAhead(new DigestInputStream(Compression.decompress(blob), tarHash),
+                    BUFFER, READ_AHEAD_CHUNKS, "berth-layer-read")) {
+                CountingStream tar = new CountingStream(ahead);
+                withRoot(mounts, false, root -> {
+                    new LayerApplier(root, privileged).apply(tar);
+                    // what trails the archive still counts, in the digest of the tar and of the blob; once
+                    // the tar has ended, the read-ahead no longer reads the blob
+                    tar.transferTo(OutputStream.nullOutputStream());
+                    blob.transferTo(OutputStream.nullOutputStream());
+                    return null;
+                });
+                Digest actual = Digest.of(layer.digest().algorithm(), blobHash.digest());
+                if (!actual.equals(layer.digest())) {
+                    throw mismatch(layer, "content has digest " + actual);
+                }
+                return Descriptor.of(LayerMediaTypes.OCI_TAR, Digest.of(Digest.CANONICAL, tarHash.digest()), tar.count);
             }
-            return Descriptor.of(LayerMediaTypes.OCI_TAR, Digest.of(Digest.CANONICAL, tarHash.digest()), tar.count);
         } catch (IOException e) {
             throw new UncheckedIOException("apply " + layer.digest(), e);
         }
