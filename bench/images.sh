@@ -252,7 +252,7 @@ time_cycles early_ms early
 for kind in "${kinds[@]}"; do
   untimed_cycles "$kind" use 1 "$inuse"
 done
-time_cycles cycle_ms use
+time_cycles cycle_ms inuse
 # ctr's own cost (process start, connection) for scale: each cycle pays it three times.
 for run in $(seq 5); do
   for kind in $(order "$run"); do
