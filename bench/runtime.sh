@@ -183,6 +183,15 @@ build_image "$work/image" || die "building the busybox image with umoci failed"
 archive=$work/image/busybox.tar
 image=bench.test/busybox:latest
 
+# $3 untimed create + rm pairs on daemon $1, their ids named after $2.
+untimed_pairs() {
+  local kind=$1 stage=$2 i
+  for i in $(seq "$3"); do
+    c "$kind" containers create "$image" "$(id_for "$kind" "$stage-pair-$i")" /bin/true || die "$kind: untimed ($stage) ctr containers create $i failed"
+    c "$kind" containers rm "$(id_for "$kind" "$stage-pair-$i")" || die "$kind: untimed ($stage) ctr containers rm $i failed"
+  done
+}
+
 for kind in "${kinds[@]}"; do
   start_daemon "$kind" "$kind" "$work/$kind"
   c "$kind" images import --base-name bench.test/busybox "$archive" >/dev/null || die "$kind: ctr images import failed"
@@ -191,10 +200,7 @@ for kind in "${kinds[@]}"; do
   for i in $(seq 0 "$warmup"); do
     c "$kind" run --rm "$image" "$(id_for "$kind" warm-"$i")" /bin/true || die "$kind: warm-up ctr run $i failed"
   done
-  for i in $(seq "$warmup"); do
-    c "$kind" containers create "$image" "$(id_for "$kind" warm-pair-"$i")" /bin/true || die "$kind: warm-up ctr containers create $i failed"
-    c "$kind" containers rm "$(id_for "$kind" warm-pair-"$i")" || die "$kind: warm-up ctr containers rm $i failed"
-  done
+  untimed_pairs "$kind" warm "$warmup"
 done
 
 # ----------------------------------------------------------------------------------------------- run
@@ -227,10 +233,7 @@ time_pairs() {
 }
 time_pairs early_us early
 for kind in "${kinds[@]}"; do
-  for i in $(seq "$inuse"); do
-    c "$kind" containers create "$image" "$(id_for "$kind" use-pair-"$i")" /bin/true || die "$kind: untimed ctr containers create $i failed"
-    c "$kind" containers rm "$(id_for "$kind" use-pair-"$i")" || die "$kind: untimed ctr containers rm $i failed"
-  done
+  untimed_pairs "$kind" use "$inuse"
 done
 time_pairs create_us create
 # ctr's own cost (process start, connection) for scale: each pair pays it twice.
